@@ -1,0 +1,59 @@
+"""memlib: memory-augmented neural networks, taught by building them.
+
+The one shared package behind the notebooks. Data (`memlib.babi`, `memlib.algorithmic`)
+feeds models (`memlib.models`), which `memlib.train` fits and `memlib.viz` draws.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+__version__ = "0.1.0"
+
+#: The budget switch: ``MEMLIB_FAST=1`` (tests, CI, lecture mode) proves that a notebook runs;
+#: unset, a learner gets the full budget, which still fits in minutes on a laptop CPU.
+FAST: bool = os.environ.get("MEMLIB_FAST", "0") not in ("", "0", "false", "False")
+
+
+def budget(full, fast):
+    """Return `fast` when MEMLIB_FAST=1 is set, else `full`."""
+    return fast if FAST else full
+
+
+def device():
+    """The one place where the device is chosen: a GPU when present, never required."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def setup(seed: int = 0, threads: int = 1) -> None:
+    """Seed everything, use `threads` torch threads, PNG figures and short printed floats.
+
+    One thread is the default: the models of this course are small, and on a 2-core machine
+    two threads were measured to be several times slower than one.
+    """
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.set_num_threads(threads)
+    np.set_printoptions(precision=3, suppress=True)
+    torch.set_printoptions(precision=3, sci_mode=False)
+    try:  # inside IPython: PNG figures (SVG embeds a date and breaks nbval), modest size
+        from IPython import get_ipython
+
+        ip = get_ipython()
+        if ip is not None:
+            from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+            ip.run_line_magic("matplotlib", "inline")
+            set_matplotlib_formats("png")
+    except ImportError:  # pragma: no cover - plain Python without IPython
+        pass
+    import matplotlib
+
+    matplotlib.rcParams.update({"figure.dpi": 80, "savefig.dpi": 80, "image.cmap": "viridis"})

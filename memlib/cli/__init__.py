@@ -1,0 +1,84 @@
+"""`memlib …` / `python -m memlib …`: generate data, train, evaluate, reproduce tables.
+
+Each command group lives in its own module with a ``register(subparsers)`` function.
+Contracts kept by every command: bad arguments give a one-line error and exit code 2;
+``--json`` prints one JSON object as the last line of stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+#: command groups, in the order of the lecture (each module registers its sub-commands)
+COMMANDS = ("babi", "lstm", "memnn", "memn2n", "ntm", "course")
+
+
+class UsageError(Exception):
+    """A bad argument value found after parsing (reported as a one-line error, exit code 2)."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a one-line error instead of the usage dump."""
+
+    def error(self, message):  # noqa: D102 - argparse hook
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def parse_tasks(text: str, lo: int = 1, hi: int = 20) -> list[int]:
+    """Parse a task selection such as ``1-3``, ``1,2,16`` or ``1-3,16`` into sorted ids."""
+    tasks: set[int] = set()
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if "-" in part:
+                a, b = (int(x) for x in part.split("-", 1))
+                if a > b:
+                    raise ValueError
+                tasks.update(range(a, b + 1))
+            else:
+                tasks.add(int(part))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid task selection {text!r} (expected e.g. 1-3 or 1,2,16)"
+        ) from None
+    bad = sorted(t for t in tasks if not lo <= t <= hi)
+    if bad:
+        raise argparse.ArgumentTypeError(f"no such task {bad[0]} (tasks are {lo}..{hi})")
+    return sorted(tasks)
+
+
+def emit_json(obj) -> None:
+    """Print `obj` as one JSON object on the last line of stdout."""
+    sys.stdout.flush()
+    print(json.dumps(obj, sort_keys=False))
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="memlib", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=Parser)
+    sub.required = True
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"memlib.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"memlib.cli.{name}":
+                continue  # a command group not built yet
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"memlib: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("memlib: interrupted", file=sys.stderr)
+        return 130
