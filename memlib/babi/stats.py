@@ -59,6 +59,7 @@ def task_stats(train: list[Story], test: list[Story]) -> dict:
             since, prev = 0, key
     return {
         "stories_train": len(train),
+        "questions_train": sum(len(s.questions) for s in train),
         "stories_test": len(test),
         "q_per_story": {str(k): v for k, v in sorted(Counter(len(s.questions) for s in stories).items())},
         "stmts": {
@@ -121,9 +122,10 @@ def compare(measured: dict, reference: dict, task: int) -> list[dict]:
 
     m, r = measured, reference
     fixed = r["stmts"]["min"] == r["stmts"]["max"]
-    row("stories train", m["stories_train"], r["stories_train"],
-        abs(m["stories_train"] - r["stories_train"]) <= (0 if task not in (18, 20) else 3),
-        "exact" if task not in (18, 20) else "±3")
+    scale = max(1, round(m.get("questions_train", 1000) / 1000))  # 10 for an en-10k train file
+    row("stories train", m["stories_train"], r["stories_train"] * scale,
+        abs(m["stories_train"] - r["stories_train"] * scale) <= (0 if task not in (18, 20) else 3 * scale),
+        "exact" if task not in (18, 20) else f"±{3 * scale}")
     row("stories test", m["stories_test"], r["stories_test"],
         abs(m["stories_test"] - r["stories_test"]) <= (0 if task not in (18, 20) else 3),
         "exact" if task not in (18, 20) else "±3")
@@ -152,8 +154,12 @@ def compare(measured: dict, reference: dict, task: int) -> list[dict]:
     else:
         tv = tv_distance(answers_m, answers_ref)
         row("answer TV distance", round(tv, 3), 0.0, tv < 0.05, "< 0.05")
+    # task 8's rarest answers (three objects in some order, 0.4 % together) come and go with the seed
+    slack = 2 if task == 8 else 0
     row("distinct answers", m["n_distinct_answers"], r["n_distinct_answers"],
-        m["n_distinct_answers"] == r["n_distinct_answers"], "exact")
+        abs(m["n_distinct_answers"] - r["n_distinct_answers"]) <= slack, "exact" if not slack else f"±{slack}")
+    missing = [a for a, share in r["answers_top"].items() if share >= 0.005 and a not in m["answers_top"]]
+    row("answers missing", ",".join(missing) or "none", "none", not missing, "none")
     tv_support = tv_distance(m["support_size"], r["support_size"])
     row("support-size TV distance", round(tv_support, 3), 0.0, tv_support < 0.05, "< 0.05")
     row("identical-to-previous q", m["repeat_prev_q"], r["repeat_prev_q"],
