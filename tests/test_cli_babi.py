@@ -1,5 +1,6 @@
 """`memlib babi …`: exit codes, one-line errors, and the --json contract."""
 
+import argparse
 import json
 import subprocess
 import sys
@@ -21,7 +22,7 @@ def test_parse_tasks():
     assert parse_tasks("1,2,16") == [1, 2, 16]
     assert parse_tasks("16,1-2") == [1, 2, 16]
     for bad in ("0", "21", "3-1", "a", "1-x"):
-        with pytest.raises(Exception):
+        with pytest.raises(argparse.ArgumentTypeError, match="task"):
             parse_tasks(bad)
 
 

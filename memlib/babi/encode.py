@@ -45,7 +45,7 @@ class Vocab:
         return self.index[word]
 
     @classmethod
-    def build(cls, samples) -> "Vocab":
+    def build(cls, samples) -> Vocab:
         """Every word of the samples' memories, queries and answer items, sorted."""
         words = set()
         for s in samples:
@@ -132,7 +132,7 @@ class Batch:
     def __len__(self) -> int:
         return self.memories.shape[0]
 
-    def __getitem__(self, idx) -> "Batch":
+    def __getitem__(self, idx) -> Batch:
         return Batch(*(t[idx] for t in (self.memories, self.queries, self.answers, self.supports, self.lengths)))
 
 
