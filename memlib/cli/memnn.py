@@ -1,0 +1,114 @@
+"""`memlib memnn train`: train the strongly supervised Memory Network on one bAbI task."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+
+from memlib.cli import UsageError, emit_json
+
+
+def _task(text: str) -> int:
+    try:
+        task = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"task must be a number 1..20, got {text!r}") from None
+    if not 1 <= task <= 20:
+        raise argparse.ArgumentTypeError(f"no such task {task} (tasks are 1..20)")
+    return task
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
+
+
+def register(subparsers) -> None:
+    group = subparsers.add_parser("memnn", help="strongly supervised Memory Network (Weston et al. 2014)")
+    sub = group.add_subparsers(dest="command", metavar="COMMAND", parser_class=type(group))
+    sub.required = True
+    p = sub.add_parser("train", help="train on one bAbI task; print accuracy, supporting-fact accuracy per hop, seconds")
+    p.add_argument("--data", required=True, help="folder of qa*_train.txt/qa*_test.txt files (or an unpacked archive)")
+    p.add_argument("--task", required=True, type=_task, help="bAbI task number 1..20")
+    p.add_argument("--hops", type=_positive(int), default=2, help="k, the number of argmax hops of O (default 2)")
+    p.add_argument("--time-features", action=argparse.BooleanOptionalAction, default=True,
+                   help="the three 'older than' write-time features of §3.4 (default on)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--test-data", help="evaluate on this folder's test file instead of --data's")
+    p.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
+    p.add_argument("--epochs", type=_positive(int), default=30, help="at most this many epochs (default 30)")
+    p.add_argument("--dim", type=_positive(int), default=100, help="embedding dimension n (default 100)")
+    p.add_argument("--lr", type=_positive(float), default=0.01, help="SGD learning rate (default 0.01)")
+    p.add_argument("--negatives", type=_positive(int), default=20, help="sampled negatives per term (default 20)")
+    p.add_argument("--save", metavar="FILE", help="write a checkpoint (.pt) with the command and metrics")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    p.set_defaults(func=train)
+
+
+def _command(args) -> str:
+    """The `memlib memnn train …` command that recreates this run."""
+    parts = ["memlib", "memnn", "train", "--data", args.data, "--task", args.task, "--hops", args.hops,
+             "--time-features" if args.time_features else "--no-time-features", "--seed", args.seed]
+    if args.test_data:
+        parts += ["--test-data", args.test_data]
+    for flag, value, default in [("--size", args.size, "1k"), ("--epochs", args.epochs, 30), ("--dim", args.dim, 100),
+                                 ("--lr", args.lr, 0.01), ("--negatives", args.negatives, 20)]:
+        if value != default:
+            parts += [flag, value]
+    if args.save:
+        parts += ["--save", args.save]
+    return " ".join(shlex.quote(str(p)) for p in parts)
+
+
+def train(args) -> int:
+    import torch
+
+    import memlib
+    from memlib import checkpoints
+    from memlib.babi.format import BabiFormatError, load_task
+    from memlib.models.memnn import MemNN, evaluate, prepare, train_memnn
+
+    memlib.setup(args.seed)
+    try:
+        train_stories = load_task(args.data, args.task, "train", args.size)
+        test_stories = load_task(args.test_data or args.data, args.task, "test", args.size)
+        vocab, train_batch, test_batch = prepare(train_stories, test_stories)
+    except (FileNotFoundError, NotADirectoryError, BabiFormatError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    model = MemNN(len(vocab), dim=args.dim, hops=args.hops, time_features=args.time_features)
+    start = time.perf_counter()
+    history = train_memnn(model, train_batch, epochs=args.epochs, lr=args.lr, negatives=args.negatives,
+                          seed=args.seed, progress=not args.json and sys.stderr.isatty())
+    seconds = time.perf_counter() - start
+    tr, te = evaluate(model, train_batch), evaluate(model, test_batch)
+    result = {
+        "task": args.task, "hops": args.hops, "time_features": args.time_features, "seed": args.seed,
+        "train_accuracy": round(tr["accuracy"], 4), "test_accuracy": round(te["accuracy"], 4),
+        "support_accuracy": [round(x, 4) for x in te["support_accuracy"]],
+        "train_support_accuracy": [round(x, 4) for x in tr["support_accuracy"]],
+        "epochs": len(history.loss), "seconds": round(seconds, 1),
+        "loadavg": round(os.getloadavg()[0], 2),
+    }
+    if args.save:
+        command = _command(args)
+        checkpoints.save(args.save, model.state_dict(), model.config,
+                         {**result, "command": command, "vocab": list(vocab.words),
+                          "loss": [round(x, 5) for x in history.loss], "torch": str(torch.__version__)})
+        result["saved"] = str(args.save)
+    hops = " ".join(f"{x:.1%}" for x in te["support_accuracy"])
+    print(f"MemNN task {args.task}, k={args.hops}, time features {'on' if args.time_features else 'off'}: "
+          f"train {tr['accuracy']:.1%}, test {te['accuracy']:.1%}, supporting facts per hop {hops}, "
+          f"{len(history.loss)} epochs, {seconds:.1f} s")
+    if args.json:
+        emit_json(result)
+    return 0

@@ -1,0 +1,270 @@
+"""The strongly supervised Memory Network: each equation on a hand-computed example, then training."""
+
+import pytest
+import torch
+
+from memlib.babi.encode import Sample, Vocab
+from memlib.babi.format import parse
+from memlib.models.memnn import (
+    LECTURE_STORY,
+    G,
+    I,
+    MemNN,
+    MemNNTrace,
+    encode_samples,
+    evaluate,
+    hinge,
+    hop_targets,
+    lecture_stories,
+    prepare,
+    sample_negatives,
+    train_memnn,
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models: one torch thread (two are several times slower on a loaded 2-core machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny(time_features=False, hops=1, margin=0.5):
+    """A model over the vocabulary {nil, a, b} with dim 1, all weights zero."""
+    model = MemNN(3, dim=1, hops=hops, time_features=time_features, margin=margin)
+    with torch.no_grad():
+        model.U_O.zero_()
+        model.U_R.zero_()
+    return model
+
+
+# --- I and G ------------------------------------------------------------------------
+
+def test_I_is_a_bag_of_words_without_nil():
+    words = torch.tensor([[2, 1, 2, 0], [0, 0, 0, 0]])
+    assert I(words, 4).tolist() == [[0, 1, 2, 0], [0, 0, 0, 0]]
+
+
+def test_G_writes_to_the_next_slot_and_never_changes_earlier_ones():
+    m = G(None, torch.tensor([1.0, 0.0]))
+    first = m.clone()
+    m = G(m, torch.tensor([0.0, 2.0]))
+    assert m.tolist() == [[1.0, 0.0], [0.0, 2.0]]
+    assert torch.equal(m[0], first[0])
+
+
+# --- features and scoring --------------------------------------------------------------
+
+def test_feature_layout_is_three_dictionary_blocks():
+    model = tiny()
+    q, found, y = torch.tensor([0.0, 1, 0]), torch.tensor([0.0, 0, 2]), torch.tensor([0.0, 3, 0])
+    assert model.phi_x(q, found).tolist() == [0, 1, 0, 0, 0, 2, 0, 0, 0]
+    assert model.phi_y(y).tolist() == [0, 0, 0, 0, 0, 0, 0, 3, 0]
+    assert model.phi_x(q, found, time=True).shape == (12,)
+    assert model.phi_y(y, time=True)[-3:].tolist() == [0, 0, 0]
+
+
+def test_score_is_xT_UT_U_y_on_a_hand_computed_example():
+    U = torch.tensor([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0]])  # dim 2, D 3
+    x, y = torch.tensor([1.0, 0.0, 1.0]), torch.tensor([0.0, 1.0, 1.0])
+    # U x = [1, -1], U y = [2, 0] → s = 2
+    assert MemNN.s(U, x, y).item() == pytest.approx(2.0)
+    assert MemNN.s(U, x, y).item() == pytest.approx((x @ U.T @ U @ y).item())
+
+
+def test_time_bits_are_x_older_than_y_x_older_than_y2_y_older_than_y2():
+    model = tiny(time_features=True)
+    ft = model.phi_t(torch.tensor(1), torch.tensor(3), torch.tensor(0))
+    assert ft.shape == (12,)
+    assert ft[-3:].tolist() == [1.0, 0.0, 0.0]
+    assert model.phi_t(torch.tensor(5), torch.tensor(2), torch.tensor(4))[-3:].tolist() == [0.0, 0.0, 1.0]
+
+
+def test_s_Ot_adds_the_time_bits_to_the_difference_of_candidates():
+    torch.manual_seed(0)
+    model = MemNN(4, dim=3, time_features=True)
+    fx = model.phi_x(torch.tensor([0.0, 1, 0, 1]), torch.zeros(4), time=True)
+    fy, fy2 = model.phi_y(torch.tensor([0.0, 0, 1, 0]), True), model.phi_y(torch.tensor([0.0, 1, 0, 0]), True)
+    ft = model.phi_t(torch.tensor(9), torch.tensor(1), torch.tensor(2))
+    expected = fx @ model.U_O.T @ model.U_O @ (fy - fy2 + ft)
+    assert torch.allclose(model.s_Ot(fx, fy, fy2, ft), expected)
+    # antisymmetric without time bits
+    zero = torch.zeros(15)
+    assert torch.allclose(model.s_Ot(fx, fy, fy2, zero), -model.s_Ot(fx, fy2, fy, zero))
+
+
+def test_hinge_is_max_of_zero_and_margin_minus_positive_plus_negative():
+    assert hinge(torch.tensor([0.5, 0.0]), torch.tensor([0.2, 0.3]), 0.5).tolist() == pytest.approx([0.2, 0.8])
+    assert hinge(torch.tensor(2.0), torch.tensor(0.0), 0.1).item() == 0.0
+
+
+# --- O and R -------------------------------------------------------------------------
+
+def test_without_time_features_O_is_an_argmax_and_each_hop_adds_the_found_memory():
+    model = tiny(hops=2)
+    with torch.no_grad():
+        model.U_O[0, 1] = 1.0  # question word a
+        model.U_O[0, 5] = 1.0  # found word b
+        model.U_O[0, 7] = 1.0  # candidate word a
+        model.U_O[0, 8] = -0.5  # candidate word b
+    memories = torch.tensor([[[2], [1], [0]]])  # slots: "b", "a", empty
+    queries = torch.tensor([[1]])  # "a"
+    _, trace = model(memories, queries)
+    # hop 1: U Φx = 1; scores: b → -0.5, a → 1, empty → -inf
+    assert trace.scores[0, 0].tolist() == [-0.5, 1.0, float("-inf")]
+    assert trace.chosen[0].tolist()[0] == 1
+    # hop 2: x = q + m_o1 (word a in the found block, whose weight is 0) → same scores
+    assert trace.scores[0, 1, :2].tolist() == [-0.5, 1.0]
+
+
+def test_R_scores_every_word_and_never_answers_nil():
+    model = tiny()
+    with torch.no_grad():
+        model.U_R[0, 1] = 1.0  # question word a
+        model.U_R[0, 6:9] = torch.tensor([5.0, 0.3, 0.1])  # answer words nil, a, b
+    scores = model.R(torch.tensor([[0.0, 1, 0]]), torch.zeros(1, 3))
+    assert scores[0, 0] == float("-inf")
+    assert scores[0, 1:].tolist() == pytest.approx([0.3, 0.1])
+
+
+def test_time_feature_loop_breaks_ties_by_the_learned_recency_weight():
+    c = torch.tensor([[1.0, 1.0, 1.0, 0.0]])  # three equal content scores, an empty slot
+    mask = torch.tensor([[True, True, True, False]])
+    t_x = torch.tensor([4])
+    prefer_new = MemNN.winner(c, torch.tensor([[0.0, 0.0, -1.0]]), mask, t_x)  # older y penalised
+    prefer_old = MemNN.winner(c, torch.tensor([[0.0, 0.0, 1.0]]), mask, t_x)
+    assert prefer_new.item() == 2 and prefer_old.item() == 0
+
+
+def test_time_feature_loop_matches_a_literal_loop_over_s_Ot():
+    torch.manual_seed(1)
+    model = MemNN(6, dim=4, hops=2, time_features=True)
+    memories = torch.randint(1, 6, (5, 7, 3))
+    memories[0, 5:] = 0  # a shorter story
+    queries = torch.randint(1, 6, (5, 3))
+    _, trace = model(memories, queries)
+    q, memory, mask = model.features(memories, queries)
+    for b in range(5):
+        n = int(mask[b].sum())
+        found, t_x = torch.zeros(6), torch.tensor(7)
+        for h in range(2):
+            fx = model.phi_x(q[b], found, True)
+            best = n - 1
+            for i in range(n - 2, -1, -1):  # the paper's loop, newest to oldest
+                ft = model.phi_t(t_x, torch.tensor(i), torch.tensor(best))
+                if model.s_Ot(fx, model.phi_y(memory[b, i], True), model.phi_y(memory[b, best], True), ft) > 0:
+                    best = i
+            assert trace.chosen[b, h].item() == best
+            found, t_x = found + memory[b, best], torch.tensor(best)
+
+
+def test_trace_holds_scores_chosen_slots_and_answer_scores():
+    torch.manual_seed(0)
+    for time_features in (False, True):
+        model = MemNN(5, dim=4, hops=3, time_features=time_features)
+        memories = torch.randint(1, 5, (2, 6, 4))
+        memories[1, 4:] = 0
+        scores, trace = model(memories, torch.randint(1, 5, (2, 4)))
+        assert isinstance(trace, MemNNTrace)
+        assert trace.scores.shape == (2, 3, 6) and trace.chosen.shape == (2, 3)
+        assert torch.isinf(trace.scores[1, :, 4:]).all() and torch.isfinite(trace.scores[0]).all()
+        assert (trace.chosen[1] < 4).all()  # never an empty slot
+        assert trace.answer_scores is scores and scores.shape == (2, 5)
+        assert torch.equal(trace.answer, scores.argmax(-1)) and (trace.answer != 0).all()
+        if time_features:
+            assert trace.versus.shape == (2, 3, 6)
+            rows = torch.arange(2)
+            assert (trace.versus[rows, 0, trace.chosen[:, 0]] == 0).all()
+        else:
+            assert trace.versus is None
+            assert torch.equal(trace.chosen[:, 0], trace.scores[:, 0].argmax(-1))
+
+
+def test_bad_inputs_name_the_expected_shape():
+    model = MemNN(5, dim=2)
+    with pytest.raises(ValueError, match=r"memories \(B, M, L\)"):
+        model(torch.ones(2, 3, dtype=torch.long), torch.ones(2, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match="vocab_size=5"):
+        model(torch.full((1, 2, 2), 7), torch.ones(1, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match="at least one memory"):
+        model(torch.zeros(1, 2, 2, dtype=torch.long), torch.ones(1, 2, dtype=torch.long))
+
+
+# --- training ---------------------------------------------------------------------------
+
+def test_margin_loss_on_a_fixed_case():
+    model = tiny(margin=0.5)
+    with torch.no_grad():
+        model.U_O[0, 1], model.U_O[0, 7], model.U_O[0, 8] = 1.0, 0.5, 0.2
+        model.U_R[0, 1], model.U_R[0, 4] = 1.0, 1.0  # question word a, found word a
+        model.U_R[0, 7], model.U_R[0, 8] = 0.3, 0.1  # answer words a, b
+    memories, queries = torch.tensor([[[1], [2]]]), torch.tensor([[1]])  # memory "a", "b"; question "a"
+    terms = model.loss_terms(memories, queries, torch.tensor([[0]]), torch.tensor([2]))
+    # O1: max(0, 0.5 - s(q, m0) + s(q, m1)) = max(0, 0.5 - 0.5 + 0.2) = 0.2
+    assert terms["O1"].item() == pytest.approx(0.2)
+    # R: x = q + m0 → U_R Φx = 2; s_R(b) = 0.2, s_R(a) = 0.6: max(0, 0.5 - 0.2 + 0.6) = 0.9
+    assert terms["R"].item() == pytest.approx(0.9)
+    assert model.loss(memories, queries, torch.tensor([[0]]), torch.tensor([2])).item() == pytest.approx(1.1)
+
+
+def test_time_loss_scores_each_pair_with_the_older_memory_as_y():
+    model = tiny(time_features=True, margin=0.5)
+    with torch.no_grad():
+        model.U_O[0, 1] = 1.0  # question word a
+        model.U_O[0, -1] = -2.0  # "y older than y'" costs 2
+    memories, queries = torch.tensor([[[1], [1]]]), torch.tensor([[1]])  # two equal memories
+    newest = model.loss_terms(memories, queries, torch.tensor([[1]]), torch.tensor([1]))["O1"]
+    oldest = model.loss_terms(memories, queries, torch.tensor([[0]]), torch.tensor([1]))["O1"]
+    # target 1 (newer): s_Ot(x, m0, m1) = 0 - 2 < -0.5 → 0; target 0: s_Ot(x, m0, m1) = -2 → 0.5 + 2
+    assert newest.item() == pytest.approx(0.0) and oldest.item() == pytest.approx(2.5)
+
+
+def test_hop_targets_repeat_the_last_supporting_fact():
+    supports = torch.tensor([[3, 1, -1], [2, -1, -1], [-1, -1, -1]])
+    assert hop_targets(supports, 3).tolist() == [[3, 1, 1], [2, 2, 2], [-1, -1, -1]]
+    assert hop_targets(supports, 1).tolist() == [[3], [2], [-1]]
+
+
+def test_sampled_negatives_avoid_forbidden_slots():
+    allowed = torch.tensor([[True, False, True, True], [False, False, True, False]])
+    idx, valid = sample_negatives(allowed, 2, torch.Generator().manual_seed(0))
+    assert idx.shape == (2, 2)
+    assert all(allowed[b, i] for b in range(2) for i, v in zip(idx[b], valid[b]) if v)
+    assert valid.sum(1).tolist() == [2, 1]
+    every, valid = sample_negatives(allowed, None)
+    assert torch.equal(valid, allowed) and every.shape == (2, 4)
+
+
+def test_list_answers_are_refused_with_the_reason():
+    s = Sample([["a"]], ["a"], "a,b", [0], question="What?")
+    with pytest.raises(ValueError, match="single word"):
+        encode_samples([s], Vocab(["a", "b"]))
+
+
+def test_trained_hops_pick_the_lecture_examples_supporting_facts():
+    torch.manual_seed(0)
+    lecture = parse(LECTURE_STORY)
+    vocab, train, test = prepare(lecture_stories(200, seed=0), lecture)
+    model = MemNN(len(vocab), dim=20, hops=2, time_features=True)
+    train_memnn(model, train, epochs=10, target=None, progress=False)  # as notebook 01 does
+    assert evaluate(model, train)["accuracy"] == 1.0
+    _, trace = model(test.memories, test.queries)
+    # "Where is Dan now?" → slot 3 "Dan journeyed to the bedroom." → bedroom
+    assert trace.chosen[0, 0].item() == 3
+    # "Where is the milk now?" → "Joe took the milk." then "Joe went to the kitchen." → kitchen
+    assert trace.chosen[1].tolist() == [2, 1]
+    assert vocab.decode(trace.answer) == ["bedroom", "kitchen"]
+
+
+def test_one_hop_cannot_answer_the_two_fact_question():
+    torch.manual_seed(0)
+    vocab, train, _ = prepare(lecture_stories(150, seed=0))
+    objects = torch.tensor([vocab["milk"] in q or vocab["ball"] in q for q in train.queries.tolist()])
+    accs = {}
+    for k in (1, 2):
+        model = MemNN(len(vocab), dim=20, hops=k, time_features=True)
+        train_memnn(model, train, epochs=10, progress=False)
+        accs[k] = evaluate(model, train[objects.nonzero().flatten()])["accuracy"]
+    assert accs[2] == 1.0 and accs[1] < 0.8

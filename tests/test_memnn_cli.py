@@ -1,0 +1,86 @@
+"""`memlib memnn train`: output, --json, the time-feature flag pair, --test-data, --save, errors."""
+
+import json
+
+import pytest
+import torch
+
+from memlib.babi.format import write_file
+from memlib.cli import main
+from memlib.models import memnn
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)  # the command calls memlib.setup(), which sets one thread
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """Two folders of lecture-world stories filed as task 2 (train 60 stories, test 20)."""
+    root = tmp_path_factory.mktemp("babi")
+    for name, seed in (("a", 0), ("b", 5)):
+        write_file(root / name / "qa2_two-supporting-facts_train.txt", memnn.lecture_stories(60, seed=seed))
+        write_file(root / name / "qa2_two-supporting-facts_test.txt", memnn.lecture_stories(20, seed=seed + 1))
+    return root
+
+
+def run(capsys, *argv):
+    code = main(["memnn", "train", *map(str, argv)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_prints_accuracies_per_hop_and_seconds_and_json_last(data, capsys):
+    code, out, _ = run(capsys, "--data", data / "a", "--task", 2, "--epochs", 3, "--json")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("MemNN task 2, k=2, time features on: train ")
+    result = json.loads(lines[-1])
+    assert set(result) >= {"train_accuracy", "test_accuracy", "support_accuracy", "seconds", "epochs", "loadavg"}
+    assert len(result["support_accuracy"]) == 2 and 0 <= result["test_accuracy"] <= 1
+    assert result["time_features"] is True and result["hops"] == 2
+
+
+def test_both_time_feature_flags_work(data, capsys):
+    for flag, expected in (("--no-time-features", False), ("--time-features", True)):
+        code, out, _ = run(capsys, "--data", data / "a", "--task", 2, "--hops", 1, "--epochs", 1, flag, "--json")
+        assert code == 0
+        result = json.loads(out.strip().splitlines()[-1])
+        assert result["time_features"] is expected and len(result["support_accuracy"]) == 1
+
+
+def test_test_data_evaluates_on_another_folder_and_save_records_the_command(data, capsys, tmp_path):
+    ckpt = tmp_path / "m.pt"
+    code, out, _ = run(capsys, "--data", data / "a", "--test-data", data / "b", "--task", 2, "--epochs", 2,
+                       "--seed", 3, "--save", ckpt, "--json")
+    assert code == 0
+    model, vocab, meta = memnn.load(ckpt)
+    assert meta["command"].startswith("memlib memnn train --data ")
+    assert f"--test-data {data / 'b'}" in meta["command"] and "--seed 3" in meta["command"]
+    assert "--epochs 2" in meta["command"] and "--time-features" in meta["command"]
+    assert meta["test_accuracy"] == json.loads(out.strip().splitlines()[-1])["test_accuracy"]
+    assert model.hops == 2 and len(vocab) == model.V and vocab.words == meta["vocab"]
+    assert ckpt.stat().st_size < 1_000_000
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--data", "/nonexistent", "--task", "2"], "no bAbI data"),
+    (["--task", "2"], "--data"),
+    (["--data", ".", "--task", "21"], "no such task 21"),
+    (["--data", ".", "--task", "2", "--hops", "0"], "must be > 0"),
+])
+def test_bad_arguments_are_one_line_errors_with_exit_code_2(argv, message, capsys):
+    try:
+        code = main(["memnn", "train", *argv])
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_task_file_is_a_usage_error(data, capsys):
+    code, _, err = run(capsys, "--data", data / "a", "--task", 1)
+    assert code == 2 and "no qa1_" in err
