@@ -1,0 +1,142 @@
+"""`memlib lstm train|distance`: the LSTM baseline of the lecture's tables (bAbI paper, Table 3)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import shlex
+
+from memlib.cli import UsageError, emit_json, parse_tasks
+
+
+def _task(text: str) -> int:
+    tasks = parse_tasks(text)
+    if len(tasks) != 1:
+        raise argparse.ArgumentTypeError(f"expected one task number 1..20, got {text!r}")
+    return tasks[0]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("lstm", help="LSTM question-answering baseline: train on bAbI, distance curve")
+    sub = p.add_subparsers(dest="lstm_command", metavar="COMMAND", parser_class=type(p))
+    sub.required = True
+
+    t = sub.add_parser("train", help="train on one bAbI task; print train/test accuracy and seconds")
+    t.add_argument("--data", required=True, type=pathlib.Path,
+                   help="a folder of qa*_train.txt/qa*_test.txt files or an unpacked bAbI archive")
+    t.add_argument("--task", required=True, type=_task, help="task number 1..20")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
+    t.add_argument("--test-data", type=pathlib.Path, default=None,
+                   help="evaluate on this folder's test file instead (e.g. train on generated data, "
+                        "test on the official set)")
+    t.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: preset)")
+    t.add_argument("--out", default=None, help="write a checkpoint (.pt) here")
+    t.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    t.set_defaults(func=_train)
+
+    d = sub.add_parser("distance", help="train on stories whose supporting fact sits 0..N-1 statements "
+                                        "back; print accuracy per distance")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--stories", type=_positive_int, default=None, help="training stories (default: preset)")
+    d.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: preset)")
+    d.add_argument("--out", default=None, help="write a checkpoint (.pt) here")
+    d.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    d.set_defaults(func=_distance)
+
+
+def _command(args, *parts) -> str:
+    """The `memlib lstm …` command line that repeats this run (stored in a checkpoint)."""
+    words = ["memlib", "lstm", *parts]
+    for flag in ("seed", "stories", "epochs", "out"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            words += [f"--{flag}", str(value)]
+    return shlex.join(words)
+
+
+def _check_out(args) -> None:
+    if args.out is not None and not args.out.endswith(".pt"):
+        raise UsageError(f"--out must name a .pt file, got {args.out!r}")
+
+
+def _train(args) -> int:
+    import memlib
+    from memlib import checkpoints
+    from memlib.babi.format import BabiFormatError, load_task
+    from memlib.babi.tasks import SLUGS
+    from memlib.models.baselines import BABI_LSTM_ACCURACY, TRAIN_PRESET, babi_lstm
+
+    _check_out(args)
+    memlib.setup(args.seed)
+    test_root = args.test_data or args.data
+    try:
+        train = load_task(args.data, args.task, "train", args.size)
+        test = load_task(test_root, args.task, "test", "1k")
+    except (FileNotFoundError, NotADirectoryError, BabiFormatError) as exc:
+        raise UsageError(str(exc)) from None
+    options = dict(TRAIN_PRESET, **({"epochs": args.epochs} if args.epochs else {}))
+    r = babi_lstm(train, test, seed=args.seed, progress=not args.json, **options)
+    load = os.getloadavg()[0]
+    info = {"task": args.task, "slug": SLUGS[args.task], "seed": args.seed, "size": args.size,
+            "data": os.fspath(args.data), "test_data": os.fspath(test_root),
+            "train_questions": sum(len(s.questions) for s in train),
+            "test_questions": sum(len(s.questions) for s in test),
+            "train_accuracy": round(r["train_accuracy"], 4), "test_accuracy": round(r["test_accuracy"], 4),
+            "published_accuracy": BABI_LSTM_ACCURACY[args.task] / 100, "epochs": options["epochs"],
+            "seconds": round(r["seconds"], 2), "loadavg": round(load, 2)}
+    if not args.json:
+        print(f"LSTM on task {args.task} ({SLUGS[args.task]}): train accuracy {100 * r['train_accuracy']:.1f} %, "
+              f"test accuracy {100 * r['test_accuracy']:.1f} % "
+              f"(published, bAbI paper Table 3: {BABI_LSTM_ACCURACY[args.task]} %)")
+        print(f"{info['train_questions']} training / {info['test_questions']} test questions; "
+              f"{r['seconds']:.1f} seconds (load avg {load:.2f})")
+    if args.out:
+        meta = {"command": _command(args, "train", "--data", os.fspath(args.data), "--task", str(args.task)),
+                "vocab": r["vocab"].words, "answers": r["answers"],
+                **{k: v for k, v in info.items() if k not in ("data", "test_data")}}
+        checkpoints.save(args.out, r["model"].state_dict(), r["model"].config, meta)
+        info["checkpoint"] = args.out
+    if args.json:
+        emit_json(info)
+    return 0
+
+
+def _distance(args) -> int:
+    import memlib
+    from memlib import checkpoints
+    from memlib.models.baselines import distance_lstm
+
+    _check_out(args)
+    memlib.setup(args.seed)
+    options = {k: v for k, v in (("stories", args.stories), ("epochs", args.epochs)) if v is not None}
+    r = distance_lstm(seed=args.seed, progress=not args.json, **options)
+    load = os.getloadavg()[0]
+    info = {k: v for k, v in r.items() if k not in ("models", "vocab", "answers")}
+    info["loadavg"] = round(load, 2)
+    if not args.json:
+        print(f"One LSTM per distance, {info['stories']} stories of {info['length']} statements each: "
+              f"{r['seconds']:.1f} seconds (load avg {load:.2f})")
+        print("distance       " + " ".join(f"{d:>5}" for d in r["models"]))
+        print("test accuracy  " + " ".join(f"{a:5.2f}" for a in info["per_distance"]))
+    if args.out:
+        models = r["models"]
+        state = {f"{d}.{k}": v for d, m in models.items() for k, v in m.state_dict().items()}
+        config = dict(next(iter(models.values())).config, distances=list(models))
+        meta = {"command": _command(args, "distance"), "vocab": r["vocab"].words, "answers": r["answers"], **info}
+        checkpoints.save(args.out, state, config, meta)
+        info["checkpoint"] = args.out
+    if args.json:
+        emit_json(info)
+    return 0

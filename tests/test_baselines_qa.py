@@ -1,0 +1,126 @@
+"""The bAbI LSTM baseline: reads story words then question words, in order, ignoring padding."""
+
+import pytest
+import torch
+import torch.nn as nn
+
+from memlib.babi.encode import Vocab, encode, samples
+from memlib.babi.format import parse
+from memlib.babi.generate.distance import distance_stories
+from memlib.models.baselines import QALSTM, babi_lstm, qa_accuracy, story_words, train_qa_lstm
+
+torch.set_num_threads(1)  # small models: one thread is faster on a shared 2-core machine
+
+STORY = """1 Mary moved to the bathroom.
+2 John went to the hallway.
+3 Where is Mary? \tbathroom\t1
+4 Daniel went back to the hallway.
+5 Sandra moved to the garden.
+6 Where is Daniel? \thallway\t4
+"""
+
+
+def test_story_words_hand_example_drops_nil_and_keeps_order():
+    memories = torch.tensor([[[1, 2, 0], [0, 0, 0], [3, 0, 0]],  # an empty slot in the middle
+                             [[6, 0, 0], [0, 0, 0], [0, 0, 0]]])
+    queries = torch.tensor([[4, 5, 0], [7, 0, 0]])
+    words, lengths = story_words(memories, queries)
+    assert words.tolist() == [[1, 2, 3, 4, 5], [6, 7, 0, 0, 0]]
+    assert lengths.tolist() == [5, 2]
+
+
+def test_story_words_names_the_expected_shapes():
+    with pytest.raises(ValueError, match=r"memories \(batch, memory, words\)"):
+        story_words(torch.zeros(2, 3, dtype=torch.long), torch.zeros(2, 3, dtype=torch.long))
+
+
+def _model(vocab_size=12, n_answers=5, seed=0, **kw):
+    torch.manual_seed(seed)
+    return QALSTM(vocab_size, n_answers, embedding_dim=8, hidden_size=6, **kw).eval()
+
+
+def test_shapes_and_trace():
+    model = _model()
+    memories = torch.randint(1, 12, (3, 4, 5))
+    memories[1, 2:] = 0
+    queries = torch.randint(1, 12, (3, 5))
+    logits, trace = model(memories, queries)
+    assert logits.shape == (3, 5)
+    assert trace.lengths.tolist() == [25, 15, 25]
+    assert trace.words.shape == (3, 25) and trace.hidden.shape == (3, 25, 6)
+    assert torch.all(trace.hidden[1, 15:] == 0)  # nothing is read after the end
+    # the answer is read from the state after the last word (the question's last word)
+    assert torch.allclose(logits[1], model.out(trace.hidden[1, 14]), atol=1e-6)
+
+
+def test_padding_does_not_change_the_answer():
+    model = _model()
+    mem = torch.tensor([[[3, 4, 0], [5, 6, 7]]])
+    q = torch.tensor([[8, 9, 0]])
+    alone, _ = model(mem, q)
+    # the same sample padded to more slots and longer sentences, batched with a longer one
+    big = torch.zeros(2, 4, 5, dtype=torch.long)
+    big[0, 0, :2], big[0, 1, :3] = torch.tensor([3, 4]), torch.tensor([5, 6, 7])
+    big[1] = torch.randint(1, 12, (4, 5))
+    bq = torch.zeros(2, 5, dtype=torch.long)
+    bq[0, :2], bq[1] = torch.tensor([8, 9]), torch.randint(1, 12, (5,))
+    batched, _ = model(big, bq)
+    assert torch.allclose(alone[0], batched[0], atol=1e-6)
+
+
+def test_reads_in_order_unlike_a_bag_of_words():
+    model = _model()
+    q = torch.tensor([[8, 9]])
+    a, _ = model(torch.tensor([[[3, 4], [5, 6]]]), q)
+    b, _ = model(torch.tensor([[[5, 6], [3, 4]]]), q)
+    assert not torch.allclose(a, b, atol=1e-4)
+
+
+def test_nil_word_embedding_is_zero():
+    model = _model()
+    assert torch.all(model.embed.weight[0] == 0)
+
+
+def test_qa_accuracy_counts_top_answers():
+    class Fixed(nn.Module):
+        def forward(self, memories, queries):
+            return torch.tensor([[0.0, 1.0], [2.0, 1.0], [0.0, 3.0]])[: len(queries)], None
+
+    stories = parse(STORY) * 2
+    s = samples(stories)[:3]
+    vocab = Vocab.build(s)
+    batch = encode(s, vocab, ["bathroom", "hallway"])  # answers: bathroom, hallway, bathroom
+    assert batch.answers.tolist() == [0, 1, 0]
+    assert qa_accuracy(Fixed(), batch) == pytest.approx(0 / 3)
+    batch.answers = torch.tensor([1, 0, 1])
+    assert qa_accuracy(Fixed(), batch) == pytest.approx(3 / 3)
+
+
+def test_learns_the_easy_case_answer_in_the_last_sentence():
+    # distance 0: the answer is the place in the last sentence; an LSTM learns that fast
+    stories = distance_stories(300, 0, seed=0, length=3)
+    s = samples(stories)
+    vocab = Vocab.build(s)
+    answers = sorted({x.answer for x in s})
+    batch = encode(s, vocab, answers)
+    torch.manual_seed(0)
+    model = QALSTM(len(vocab), len(answers), embedding_dim=16, hidden_size=16)
+    before = qa_accuracy(model, batch)
+    history = train_qa_lstm(model, batch, epochs=12, lr=0.02, batch_size=32)
+    assert history.loss[-1] < history.loss[0] / 2
+    assert before < 0.4 and qa_accuracy(model, batch) > 0.9
+
+
+def test_babi_lstm_reports_accuracies_and_keeps_the_best_validation_epoch():
+    train = distance_stories(60, range(3), seed=0, length=3)
+    test = distance_stories(20, range(3), seed=1, length=3)
+    r = babi_lstm(train, test, epochs=3, hidden_size=8, embedding_dim=8, seed=1)
+    assert set(r) == {"model", "vocab", "answers", "train_accuracy", "test_accuracy", "seconds", "history"}
+    assert len(r["history"].loss) == 3 and len(r["history"].metric) == 3  # validation accuracy per epoch
+    assert r["history"].best_epoch == max(range(3), key=lambda e: (r["history"].metric[e], -e))
+    assert 0 <= r["train_accuracy"] <= 1 and 0 <= r["test_accuracy"] <= 1
+    assert r["answers"] == sorted(r["answers"]) and r["model"].config["hidden_size"] == 8
+    again = babi_lstm(train, test, epochs=3, hidden_size=8, embedding_dim=8, seed=1)
+    assert again["test_accuracy"] == r["test_accuracy"]  # seeded
+    with pytest.raises(ValueError, match="need questions"):
+        babi_lstm(train, [], epochs=1)

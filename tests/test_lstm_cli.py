@@ -1,0 +1,96 @@
+"""`memlib lstm train|distance`: one-line errors with exit 2, JSON last line, checkpoints."""
+
+import json
+
+import pytest
+
+from memlib import checkpoints
+from memlib.babi.encode import Vocab, encode, samples
+from memlib.babi.format import write_file
+from memlib.babi.generate.distance import distance_stories
+from memlib.babi.tasks import filename
+from memlib.cli import main
+from memlib.models.baselines import distance_models, qa_accuracy
+
+
+@pytest.fixture
+def qa1(tmp_path):
+    """Two folders of small task-1 style files (train + test)."""
+    folders = []
+    for name, seed in (("a", 0), ("b", 5)):
+        d = tmp_path / name
+        write_file(d / filename(1, "train"), distance_stories(60, range(3), seed=seed, length=3))
+        write_file(d / filename(1, "test"), distance_stories(20 + 10 * seed, range(3), seed=seed + 1, length=3))
+        folders.append(d)
+    return folders
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["lstm", "train", "--data", "x"], "the following arguments are required: --task"),
+    (["lstm", "train", "--data", "x", "--task", "21"], "no such task 21"),
+    (["lstm", "train", "--data", "x", "--task", "1-3"], "expected one task number"),
+    (["lstm", "train", "--data", "x", "--task", "1", "--epochs", "0"], "expected a positive integer"),
+    (["lstm", "distance", "--stories", "-3"], "expected a positive integer"),
+    (["lstm"], "required: COMMAND"),
+])
+def test_bad_arguments_are_one_line_errors_with_exit_2(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_data_or_task_file_is_a_usage_error(capsys, tmp_path, qa1):
+    code, _, err = run(capsys, "lstm", "train", "--data", str(tmp_path / "nope"), "--task", "1")
+    assert code == 2 and "no bAbI data at" in err
+    code, _, err = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--task", "2")
+    assert code == 2 and "task 2" in err
+    code, _, err = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--task", "1", "--out", "model.bin")
+    assert code == 2 and "--out must name a .pt file" in err
+
+
+def test_train_prints_accuracies_and_seconds_and_json_last(capsys, qa1):
+    code, out, _ = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--task", "1", "--epochs", "2")
+    assert code == 0
+    assert "train accuracy" in out and "test accuracy" in out and "seconds" in out and "50 %" in out
+    code, out, _ = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--task", "1", "--epochs", "2", "--json")
+    info = json.loads(out.strip().splitlines()[-1])
+    assert info["task"] == 1 and info["train_questions"] == 60 and info["test_questions"] == 20
+    assert 0 <= info["train_accuracy"] <= 1 and 0 <= info["test_accuracy"] <= 1
+    assert info["published_accuracy"] == 0.5 and info["seconds"] > 0 and info["epochs"] == 2
+
+
+def test_test_data_evaluates_on_another_folder(capsys, qa1, tmp_path):
+    out_file = tmp_path / "ck" / "lstm.pt"
+    code, out, _ = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--task", "1", "--epochs", "1",
+                       "--test-data", str(qa1[1]), "--out", str(out_file), "--json")
+    info = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and info["test_questions"] == 70 and info["test_data"] == str(qa1[1])
+    ck = checkpoints.load(out_file)
+    assert ck["meta"]["command"].startswith(f"memlib lstm train --data {qa1[0]} --task 1 --seed 0 --epochs 1")
+    assert ck["meta"]["test_accuracy"] == info["test_accuracy"] and ck["config"]["hidden_size"] == 64
+    assert "where" in ck["meta"]["vocab"] and ck["meta"]["answers"] == sorted(ck["meta"]["answers"])
+
+
+def test_distance_reports_accuracy_per_distance(capsys, tmp_path):
+    out_file = tmp_path / "d.pt"
+    code, out, _ = run(capsys, "lstm", "distance", "--stories", "40", "--epochs", "1", "--out", str(out_file), "--json")
+    info = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and info["stories"] == 40 and len(info["per_distance"]) == info["length"]
+    assert all(0 <= a <= 1 for a in info["per_distance"])
+    ck = checkpoints.load(out_file)
+    assert ck["meta"]["command"] == f"memlib lstm distance --seed 0 --stories 40 --epochs 1 --out {out_file}"
+    # the shipped form: one file, one LSTM per distance, each giving back its measured accuracy
+    models = distance_models(ck)
+    assert sorted(models) == list(range(info["length"]))
+    vocab, answers = Vocab(ck["meta"]["vocab"]), ck["meta"]["answers"]
+    for d in (0, info["length"] - 1):
+        test = encode(samples(distance_stories(500, d, seed=1000, length=info["length"])), vocab, answers)
+        assert qa_accuracy(models[d], test) == pytest.approx(info["per_distance"][d], abs=1e-4)
