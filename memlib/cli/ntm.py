@@ -1,0 +1,163 @@
+"""`memlib ntm train|evaluate`: train an NTM (or its LSTM baseline) on an algorithmic task,
+and test a checkpoint on longer sequences than it was trained on."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+
+from memlib.cli import UsageError, emit_json
+
+CONTROLLERS = ("lstm", "ff")
+MODELS = ("ntm", "lstm")
+DEFAULT_LENGTHS = {"copy": "10,20,40,80", "repeat-copy": "10,15,20",
+                   "associative-recall": "6,10,15", "priority-sort": "20"}
+
+
+def _positive_int(text):
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _positive_float(text):
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return v
+
+
+def _lengths(text):
+    try:
+        vals = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid lengths {text!r} (expected e.g. 10,20,40,80)") from None
+    if not vals or min(vals) < 1:
+        raise argparse.ArgumentTypeError(f"invalid lengths {text!r} (expected positive integers)")
+    return vals
+
+
+#: the names of memlib.algorithmic.TASKS, spelled out so that `memlib --help` need not import torch
+TASK_NAMES = ("copy", "repeat-copy", "associative-recall", "priority-sort")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("ntm", help="Neural Turing Machine: train, evaluate")
+    sub = p.add_subparsers(dest="ntm_command", metavar="SUBCOMMAND", parser_class=type(p))
+    sub.required = True
+
+    t = sub.add_parser("train", help="train until < 0.1 held-out bit errors per sequence")
+    t.add_argument("--task", required=True, choices=TASK_NAMES)
+    t.add_argument("--model", choices=MODELS, default="ntm")
+    t.add_argument("--controller", choices=CONTROLLERS, default="lstm")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--max-seconds", type=_positive_float, default=600.0)
+    t.add_argument("--sequences", type=_positive_int, default=None,
+                   help="training budget in sequences (default: the task's preset)")
+    t.add_argument("--no-stop", action="store_true",
+                   help="train for the whole budget even after convergence")
+    t.add_argument("--out", default=None, help="write a checkpoint here")
+    t.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="bit errors and bits/seq at several test lengths")
+    e.add_argument("--checkpoint", required=True)
+    e.add_argument("--lengths", type=_lengths, default=None,
+                   help="comma-separated test sizes (copy: lengths; associative recall: items)")
+    e.add_argument("--sequences", type=_positive_int, default=320)
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=_evaluate)
+
+
+def command_line(args) -> str:
+    """The `memlib ntm train …` command that repeats this run (stored in the checkpoint)."""
+    parts = ["memlib", "ntm", "train", "--task", args.task, "--model", args.model]
+    if args.model == "ntm":
+        parts += ["--controller", args.controller]
+    parts += ["--seed", str(args.seed)]
+    if args.sequences:
+        parts += ["--sequences", str(args.sequences)]
+    parts += ["--max-seconds", f"{args.max_seconds:g}"]
+    if args.no_stop:
+        parts.append("--no-stop")
+    if args.out:
+        parts += ["--out", args.out]
+    return shlex.join(parts)
+
+
+def _train(args) -> int:
+    import memlib
+    from memlib import checkpoints
+    from memlib.ntm_train import config_dict, model_config, preset, summary, train
+
+    if args.out and not args.out.endswith(".pt"):
+        raise UsageError(f"--out must name a .pt file, got {args.out!r}")
+    memlib.setup(args.seed)
+    cfg = preset(args.task, args.model, controller=args.controller, seed=args.seed,
+                 max_seconds=args.max_seconds, sequences=args.sequences,
+                 stop_at_convergence=not args.no_stop)
+
+    def progress(seen, err):
+        if not args.json:
+            print(f"  {seen:>7} sequences  bit errors/seq {err:7.2f}", flush=True)
+
+    model, res = train(cfg, progress=progress)
+    info = summary(cfg, res)
+    if not args.json:
+        print(f"{cfg.model} on {cfg.task}: {res.sequences} sequences in {res.seconds:.1f} s "
+              f"(load avg {res.loadavg[0]:.2f}); converged at "
+              f"{res.converged_at if res.converged_at else 'not yet'}; held-out "
+              f"{res.heldout['bit_errors']:.3f} bit errors/seq, "
+              f"{res.heldout['bits_per_seq']:.3f} bits/seq")
+    if args.out:
+        meta = {"command": command_line(args), "train": config_dict(cfg), **info,
+                "curve": res.curve, "events": res.events}
+        state = model.state_dict()
+        if cfg.model == "lstm":  # the 3-layer baseline is stored in float16: files stay < 1 MB
+            state = {k: v.half() for k, v in state.items()}
+        checkpoints.save(args.out, state, model_config(model), meta)
+        info["checkpoint"] = os.fspath(args.out)
+    if args.json:
+        emit_json(info)
+    return 0
+
+
+def _evaluate(args) -> int:
+    import memlib
+    from memlib import algorithmic as alg
+    from memlib import checkpoints
+    from memlib.models.ntm import build
+    from memlib.ntm_train import evaluate
+
+    memlib.setup(0)
+    try:
+        ck = checkpoints.load(args.checkpoint)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    task = alg.get_task(ck["meta"].get("task", "copy"))
+    model = build(ck["config"])
+    model.load_state_dict(ck["state_dict"])
+    model.eval()
+    lengths = args.lengths or _lengths(DEFAULT_LENGTHS[task.name])
+    rows = []
+    for n in lengths:
+        r = evaluate(model, task, args.sequences, **{task.size_kw: n})
+        rows.append({task.size_kw: n, **{k: round(v, 4) for k, v in r.items()}})
+    if not args.json:
+        print(f"{ck['config']['model']} on {task.name} ({args.sequences} sequences per size)")
+        print(f"{task.size_kw:>8} {'bit errors':>11} {'median':>7} {'bits/seq':>9} {'perfect':>8}")
+        for r in rows:
+            print(f"{r[task.size_kw]:>8} {r['bit_errors']:>11.3f} {r['median_bit_errors']:>7.1f} "
+                  f"{r['bits_per_seq']:>9.2f} {100 * r['perfect']:>7.1f}%")
+    else:
+        emit_json({"checkpoint": os.fspath(args.checkpoint), "task": task.name, "results": rows})
+    return 0

@@ -1,0 +1,160 @@
+"""The NTM module: shapes, bounded head parameters, a trace consistent with the equations,
+stability at extreme controller outputs, a tiny "loss falls" check, and the training loop's
+safety nets (NaN rollback, checkpoints)."""
+
+import pytest
+import torch
+
+from memlib import algorithmic as alg
+from memlib import checkpoints
+from memlib.models import addressing as A
+from memlib.models.ntm import NTM, NTMTrace, build
+from memlib.ntm_train import TrainConfig, evaluate, model_config, train
+
+torch.set_num_threads(1)  # tiny models: one thread is several times faster here
+
+
+def small(**kw):
+    torch.manual_seed(0)
+    return NTM(9, 8, controller_size=16, N=12, M=5, **kw)
+
+
+def test_forward_shapes_and_trace_fields():
+    m = small(read_heads=2, write_heads=1)
+    b = alg.copy(3, seed=0, length=4)
+    logits, tr = m(b.x, trace=True)
+    T = b.x.shape[1]
+    assert logits.shape == (3, T, 8)
+    assert isinstance(tr, NTMTrace)
+    assert tr.w.shape == tr.w_c.shape == tr.w_g.shape == tr.w_tilde.shape == (3, T, 3, 12)
+    assert tr.read_w.shape == (3, T, 2, 12) and tr.write_w.shape == (3, T, 1, 12)
+    assert tr.k.shape == (3, T, 3, 5) and tr.s.shape == (3, T, 3, 3)
+    assert tr.beta.shape == tr.g.shape == tr.gamma.shape == (3, T, 3)
+    assert tr.e.shape == tr.a.shape == (3, T, 1, 5) and tr.r.shape == (3, T, 2, 5)
+    assert tr.memory.shape == (3, T + 1, 12, 5)
+    assert tr.item(1).w.shape == (1, T, 3, 12)
+    assert m(b.x)[1] is None  # no trace unless asked: the fast path
+
+
+def test_memory_starts_constant_small_never_zero():
+    m = small()
+    _, tr = m(alg.copy(2, seed=0, length=2).x, trace=True)
+    assert torch.all(tr.memory[:, 0] == 1e-6)
+
+
+def test_trace_is_consistent_with_the_equations():
+    m = small()
+    b = alg.copy(2, seed=1, length=3)
+    _, tr = m(b.x, trace=True)
+    w_prev = torch.softmax(m.w0, -1).expand(2, -1, -1)
+    for t in range(b.x.shape[1]):
+        M_prev = tr.memory[:, t]
+        w_c = A.content(tr.k[:, t], tr.beta[:, t], M_prev)
+        assert torch.allclose(w_c, tr.w_c[:, t], atol=1e-6)
+        w_g = A.interpolate(w_c, w_prev, tr.g[:, t])
+        assert torch.allclose(w_g, tr.w_g[:, t], atol=1e-6)
+        assert torch.allclose(A.shift(w_g, tr.s[:, t]), tr.w_tilde[:, t], atol=1e-6)
+        w = A.sharpen(tr.w_tilde[:, t], tr.gamma[:, t])
+        assert torch.allclose(w, tr.w[:, t], atol=1e-6)
+        assert torch.allclose(A.read(tr.read_w[:, t], M_prev), tr.r[:, t], atol=1e-6)
+        M_new = A.write(M_prev, tr.write_w[:, t], tr.e[:, t], tr.a[:, t])
+        assert torch.allclose(M_new, tr.memory[:, t + 1], atol=1e-6)
+        w_prev = tr.w[:, t]
+
+
+def test_head_parameters_are_bounded_even_for_huge_controller_outputs():
+    m = small()
+    with torch.no_grad():
+        m.heads.weight.mul_(1e4)  # controller outputs far beyond the clip
+    h = torch.randn(4, 16) * 10
+    p = m.head_parameters(h)
+    assert (p["beta"] > 0).all() and torch.isfinite(p["beta"]).all()
+    assert ((p["g"] >= 0) & (p["g"] <= 1)).all()
+    assert torch.allclose(p["s"].sum(-1), torch.ones(4, 2))
+    assert (p["gamma"] >= 1).all() and (p["gamma"] <= 1 + 20.01).all()
+    assert ((p["e"] >= 0) & (p["e"] <= 1)).all() and (p["a"].abs() <= 1).all()
+    b = alg.copy(2, seed=0, length=5)
+    logits, tr = m(b.x, trace=True)
+    assert torch.isfinite(logits).all() and torch.isfinite(tr.memory).all()
+    alg.loss(logits, b).backward()
+    assert all(torch.isfinite(q.grad).all() for q in m.parameters() if q.grad is not None)
+
+
+def test_weightings_in_trace_are_distributions():
+    m = small(read_heads=1, write_heads=2)
+    _, tr = m(alg.copy(2, seed=0, length=5).x, trace=True)
+    for w in (tr.w_c, tr.w_g, tr.w_tilde, tr.w):
+        assert torch.allclose(w.sum(-1), torch.ones(w.shape[:-1]), atol=1e-5)
+
+
+def test_feedforward_controller_and_bad_arguments():
+    m = small(controller="ff")
+    logits, _ = m(alg.copy(2, seed=0, length=3).x)
+    assert logits.shape == (2, 7, 8)
+    with pytest.raises(ValueError, match="controller"):
+        NTM(9, 8, controller="gru")
+    with pytest.raises(ValueError, match=r"\(batch, time, 9\)"):
+        m(torch.zeros(2, 7, 10))
+
+
+def test_loss_falls_on_a_fixed_batch():
+    m = small()
+    b = alg.copy(8, seed=0, length=3)
+    opt = torch.optim.Adam(m.parameters(), lr=1e-2)
+    first = None
+    for _ in range(40):
+        loss = alg.loss(m(b.x)[0], b)
+        first = loss.item() if first is None else first
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.8 * first
+
+
+def test_checkpoint_round_trip(tmp_path):
+    m = small()
+    f = checkpoints.save(tmp_path / "m.pt", m.state_dict(), model_config(m), {"command": "x"})
+    ck = checkpoints.load(f)
+    m2 = build(ck["config"])
+    m2.load_state_dict(ck["state_dict"])
+    x = alg.copy(2, seed=0, length=3).x
+    assert torch.equal(m(x)[0], m2(x)[0])
+
+
+def test_train_budget_curve_and_evaluate():
+    cfg = TrainConfig(seed=0, max_sequences=64, batch_size=8, window=2, eval_size=16,
+                      model_kw=dict(controller_size=16, N=24, M=6))
+    model, res = train(cfg)
+    assert res.sequences == 64 and len(res.curve) == 4
+    assert set(res.heldout) == {"bit_errors", "median_bit_errors", "bits_per_seq", "perfect"}
+    again = evaluate(model, "copy", n=16)
+    assert again == res.heldout  # held-out sequences are seeded
+
+
+class _NaNOnce(torch.nn.Module):
+    """Wraps a model; its second forward returns NaN logits (a simulated blow-up)."""
+
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.calls = inner, 0
+
+    def forward(self, x, trace=False):
+        self.calls += 1
+        y, tr = self.inner(x, trace)
+        return (y * float("nan") if self.calls == 2 else y), tr
+
+
+def test_nonfinite_loss_rolls_back_and_never_steps():
+    inner = small()
+    cfg = TrainConfig(seed=0, max_sequences=32, batch_size=8, window=2, eval_size=8)
+    model, res = train(cfg, model=_NaNOnce(inner))
+    assert res.nonfinite == 1 and any("non-finite" in e for _, e in res.events)
+    assert all(torch.isfinite(p).all() for p in inner.parameters())
+
+
+def test_restart_when_still_on_the_plateau():
+    cfg = TrainConfig(seed=0, max_sequences=96, batch_size=8, window=2, eval_size=8,
+                      restart_after=32, plateau=-1.0,  # "on the plateau" whatever the error
+                      model_kw=dict(controller_size=8, N=12, M=4))
+    _, res = train(cfg)
+    assert res.restarts == 3 and sum("restart" in e for _, e in res.events) == 3  # at 32, 64, 96

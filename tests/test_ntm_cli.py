@@ -1,0 +1,98 @@
+"""`memlib ntm train|evaluate`: arguments, one-line errors (exit 2), --json last line,
+checkpoints that store the command recreating them."""
+
+import json
+
+import pytest
+import torch
+
+from memlib import checkpoints
+from memlib.cli import main
+from memlib.cli.ntm import command_line
+from memlib.models.ntm import NTM
+from memlib.ntm_train import model_config
+
+torch.set_num_threads(1)  # tiny models: one thread is several times faster here
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ntm", "train", "--task", "sorting"], "invalid choice"),
+    (["ntm", "train", "--task", "copy", "--sequences", "0"], "positive integer"),
+    (["ntm", "train", "--task", "copy", "--max-seconds", "abc"], "positive number"),
+    (["ntm", "train", "--task", "copy", "--controller", "gru"], "invalid choice"),
+    (["ntm", "evaluate", "--checkpoint", "x.pt", "--lengths", "10,a"], "invalid lengths"),
+    (["ntm"], "required"),
+])
+def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_missing_checkpoint_is_a_usage_error(capsys, tmp_path):
+    code, out, err = run(capsys, "ntm", "evaluate", "--checkpoint", str(tmp_path / "none.pt"))
+    assert code == 2 and "no checkpoint" in err and len(err.strip().splitlines()) == 1
+
+
+def test_out_must_be_a_pt_file(capsys):
+    code, _, err = run(capsys, "ntm", "train", "--task", "copy", "--sequences", "32",
+                       "--out", "model.bin")
+    assert code == 2 and ".pt" in err
+
+
+def test_train_tiny_budget_json_and_checkpoint(capsys, tmp_path):
+    out_file = tmp_path / "tiny.pt"
+    code, out, _ = run(capsys, "ntm", "train", "--task", "associative-recall", "--model", "lstm",
+                       "--sequences", "64", "--out", str(out_file), "--json")
+    assert code == 0
+    info = json.loads(out.strip().splitlines()[-1])
+    assert info["sequences"] == 64 and info["task"] == "associative-recall"
+    for key in ("seconds", "heldout_bit_errors", "heldout_bits_per_seq", "loadavg"):
+        assert key in info
+    ck = checkpoints.load(out_file)
+    assert ck["meta"]["command"].startswith("memlib ntm train --task associative-recall")
+    assert "--sequences 64" in ck["meta"]["command"]
+    assert all(v.dtype == torch.float16 for v in ck["state_dict"].values())  # small files
+    code, out, _ = run(capsys, "ntm", "evaluate", "--checkpoint", str(out_file),
+                       "--lengths", "3,4", "--sequences", "16", "--json")
+    res = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and [r["items"] for r in res["results"]] == [3, 4]
+
+
+def test_evaluate_prints_a_table(capsys, tmp_path):
+    torch.manual_seed(0)
+    m = NTM(9, 8, controller_size=8, N=16, M=4)
+    f = checkpoints.save(tmp_path / "c.pt", m.state_dict(), model_config(m), {"task": "copy"})
+    code, out, _ = run(capsys, "ntm", "evaluate", "--checkpoint", str(f), "--lengths", "2,5",
+                       "--sequences", "8")
+    lines = out.strip().splitlines()
+    assert code == 0 and lines[1].split()[0] == "length" and len(lines) == 4
+
+
+def test_command_line_round_trip():
+    from memlib.cli import build_parser
+
+    argv = ["ntm", "train", "--task", "copy", "--seed", "3", "--sequences", "100",
+            "--out", "data/checkpoints/ntm_copy.pt"]
+    args = build_parser().parse_args(argv)
+    cmd = command_line(args)
+    assert cmd.split()[1:] == ["ntm", "train", "--task", "copy", "--model", "ntm",
+                               "--controller", "lstm", "--seed", "3", "--sequences", "100",
+                               "--max-seconds", "600", "--out", "data/checkpoints/ntm_copy.pt"]
+    again = build_parser().parse_args(cmd.split()[1:])
+    assert vars(again) | {"func": None} == vars(args) | {"func": None}
+
+
+def test_cli_task_names_match_the_task_table():
+    from memlib.algorithmic import TASKS
+    from memlib.cli.ntm import TASK_NAMES
+
+    assert set(TASK_NAMES) == set(TASKS)
