@@ -1,0 +1,192 @@
+"""MemN2N on bAbI 1k: the paper's Table 1 next to ours, with the time it took.
+
+    PYTHONPATH=. python benchmarks/memn2n_babi.py [--tasks 1-20] [--restarts 10] [--joint]
+        [--data data/generated/babi] [--out benchmarks/results/memn2n_babi.md] [extra fit options]
+
+Generates the data with `memlib.babi.generate` (seed 0) when the folder is missing, trains
+each task (or one joint model), and writes a markdown table: our test error per task, the
+paper's PE LS RN column (per task, 3 hops) and its 1/2/3-hop joint columns, mean error and
+failed tasks, seconds per task, the whole run's seconds and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
+
+import torch  # noqa: E402
+
+from memlib.cli import parse_tasks  # noqa: E402
+from memlib.memn2n_train import failed, mean, run_joint, run_task, save_models  # noqa: E402
+
+# Sukhbaatar et al. 2015, Table 1 (test error %, bAbI 1k): PE LS RN (3 hops, per task) and the
+# joint PE LS columns with 1, 2, 3 hops, and PE LS RN joint
+PAPER = {
+    "PE LS RN": [0.0, 8.3, 40.3, 2.8, 13.1, 7.6, 17.3, 10.0, 13.2, 15.1, 0.9, 0.2, 0.4, 1.7, 0.0, 1.3, 51.0, 11.1, 82.8, 0.0],
+    "1 hop joint": [0.8, 62.0, 76.9, 22.8, 11.0, 7.2, 15.9, 13.2, 5.1, 10.6, 8.4, 0.4, 6.3, 36.9, 46.4, 47.4, 44.4, 9.6, 90.7, 0.0],
+    "2 hops joint": [0.0, 15.6, 31.6, 2.2, 13.4, 2.3, 25.4, 11.7, 2.0, 5.0, 1.2, 0.0, 0.2, 8.1, 0.5, 51.3, 41.2, 10.3, 89.9, 0.1],
+    "3 hops joint": [0.1, 14.0, 33.1, 5.7, 14.8, 3.3, 17.9, 10.1, 3.1, 6.6, 0.9, 0.3, 1.4, 8.2, 0.0, 3.5, 44.5, 9.2, 90.2, 0.0],
+    "PE LS RN joint": [0.0, 11.4, 21.9, 13.4, 14.4, 2.8, 18.3, 9.3, 1.9, 6.5, 0.3, 0.1, 0.2, 6.9, 0.0, 2.7, 40.4, 9.4, 88.0, 0.0],
+}
+PAPER_SUMMARY = {"PE LS RN": (13.9, 11), "1 hop joint": (25.8, 17), "2 hops joint": (15.6, 11),
+                 "3 hops joint": (13.3, 11), "PE LS RN joint": (12.4, 11)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", default="data/generated/babi")
+    p.add_argument("--tasks", type=parse_tasks, default=parse_tasks("1-20"))
+    p.add_argument("--restarts", type=int, default=10)
+    p.add_argument("--hops", type=int, default=3)
+    p.add_argument("--joint", action="store_true")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="markdown file to write (default: print only)")
+    p.add_argument("--save", default=None, help="checkpoint of the kept models")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="extra `fit` option, e.g. --set batch_size=64 --set pe_variant=paper")
+    p.add_argument("--from-json", metavar="FILE", action="append", default=[],
+                   help="no training: tabulate the JSON line(s) of `memlib memn2n train --json` runs")
+    p.add_argument("--speed", action="store_true",
+                   help="no table: CPU time per training step of the sentence table vs per-slot encoding, "
+                        "and of 10 batched restarts vs 10 models one after another (task 2)")
+    args = p.parse_args(argv)
+    if args.speed:
+        torch.set_num_threads(1)
+        print(speed(pathlib.Path(args.data)))
+        return 0
+    if args.from_json:
+        text = tabulate_runs(args.from_json)
+        print(text)
+        if args.out:
+            pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            pathlib.Path(args.out).write_text(text)
+        return 0
+    torch.set_num_threads(1)
+    extra = {}
+    for item in args.set:
+        key, value = item.split("=", 1)
+        try:
+            extra[key] = json.loads(value)
+        except json.JSONDecodeError:
+            extra[key] = value
+    data = pathlib.Path(args.data)
+    if not data.exists():
+        from memlib.babi.generate import generate
+
+        generate(data, tasks=args.tasks, size="1k", seed=0)
+    settings = dict(hops=args.hops, restarts=args.restarts, seed=args.seed, **extra)
+    start, cpu0 = time.perf_counter(), time.process_time()
+    errors, seconds, models = {}, {}, {}
+    if args.joint:
+        fit_, per_task, _ = run_joint(data, args.tasks, **settings)
+        errors = {t: 100 * e for t, e in per_task.items()}
+        models["joint"] = fit_.model
+    else:
+        for task in args.tasks:
+            fit_, summary, _ = run_task(data, task, **settings)
+            errors[task] = 100 * summary["test_error"]
+            seconds[task] = summary["seconds"]
+            models[str(task)] = fit_.model
+            print(f"task {task:2d}: {errors[task]:5.1f} %  (paper {PAPER['PE LS RN'][task - 1]:5.1f} %)  "
+                  f"{summary['seconds']:.1f} s  load {os.getloadavg()[0]:.1f}", flush=True)
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    load = os.getloadavg()
+    ours = f"ours {args.hops} hops" + (" joint" if args.joint else "") + f" ({args.restarts} restarts)"
+    cols = ["PE LS RN joint", "3 hops joint", "2 hops joint", "1 hop joint"] if args.joint else \
+        ["PE LS RN", "3 hops joint", "2 hops joint", "1 hop joint"]
+    lines = [f"| task | {ours} | " + " | ".join(f"paper {c}" for c in cols) + (" | seconds |" if seconds else " |"),
+             "|---:|---:|" + "---:|" * len(cols) + ("---:|" if seconds else "")]
+    for t in args.tasks:
+        row = f"| {t} | {errors[t]:.1f} | " + " | ".join(f"{PAPER[c][t - 1]:.1f}" for c in cols)
+        lines.append(row + (f" | {seconds[t]:.1f} |" if seconds else " |"))
+    m = mean(errors.values())
+    paper_means = [mean(PAPER[c][t - 1] for t in args.tasks) for c in cols]
+    paper_failed = [sum(PAPER[c][t - 1] > 5 for t in args.tasks) for c in cols]
+    lines.append(f"| **mean** | **{m:.1f}** | " + " | ".join(f"{x:.1f}" for x in paper_means) + (" | |" if seconds else " |"))
+    lines.append(f"| **failed (> 5 %)** | **{failed({t: e / 100 for t, e in errors.items()})}** | "
+                 + " | ".join(str(x) for x in paper_failed) + (" | |" if seconds else " |"))
+    settings_text = ", ".join(f"{k}={v}" for k, v in settings.items())
+    note = (f"\n{len(args.tasks)} tasks, {settings_text}: {wall:.0f} s wall, {cpu:.0f} s CPU, "
+            f"load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (1/5/15 min), 1 torch thread, "
+            f"torch {torch.__version__}. Data: {data} (generated, seed 0).")
+    text = "\n".join(lines) + "\n" + note + "\n"
+    print(text)
+    if args.out:
+        out = pathlib.Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+    if args.save:
+        save_models(args.save, models, {"command": " ".join(["python", "benchmarks/memn2n_babi.py", *sys.argv[1:]]),
+                                        "test_error": {str(t): round(e, 2) for t, e in errors.items()},
+                                        "mean_error": round(m, 2)})
+    return 0
+
+
+def speed(data, task: int = 2, steps: int = 60) -> str:
+    """CPU seconds per training step (batch 32, 3 hops) for the ways of computing the same thing."""
+    from memlib.memn2n_train import build_vocab, encode_table, load_samples, noisy_time, sentence_size
+    from memlib.models.memn2n import MemN2N, cross_entropy
+
+    train = load_samples(data, task, "train")
+    vocab, answers = build_vocab(train)
+    table = encode_table(train, vocab, answers, 50, sentence_size(train))
+    aw = torch.tensor([vocab[a] for a in answers])
+
+    def run(E, per_slot):
+        torch.manual_seed(0)
+        model = MemN2N(len(vocab), len(answers), sentence_size=table.sentences.shape[1], answer_words=aw, ensemble=E)
+        t0 = time.process_time()
+        for i in range(steps):
+            idx = torch.arange(i * 32, i * 32 + 32) % len(table)
+            if per_slot:  # every memory slot of every sample is its own sentence
+                mem = table.memory[idx]
+                sentences = table.sentences[mem].view(-1, table.sentences.shape[1])
+                memory = torch.arange(mem.numel()).view(mem.shape)
+                args = (sentences, memory, table.queries[idx], table.lengths[idx])
+            else:
+                args = table.batch(idx)
+            logits, _ = model.read(*args, noisy_time(args[3], 50, E))
+            model.zero_grad()
+            cross_entropy(logits, table.answers[idx]).sum().backward()
+        return (time.process_time() - t0) / steps
+
+    one_table, one_slot = run(1, False), run(1, True)
+    ten_table = run(10, False)
+    load = os.getloadavg()[0]
+    return (f"task {task}, 3 hops, d=20, batch 32, forward+backward, CPU ms per step (load average {load:.1f}):\n"
+            f"- 1 model, per-slot encoding:      {1000 * one_slot:6.1f}\n"
+            f"- 1 model, sentence table:         {1000 * one_table:6.1f}  ({one_slot / one_table:.1f}x faster)\n"
+            f"- 10 restarts, one after another:  {10000 * one_table:6.1f}\n"
+            f"- 10 restarts, one batched model:  {1000 * ten_table:6.1f}  ({10 * one_table / ten_table:.1f}x faster)\n")
+
+
+def tabulate_runs(files) -> str:
+    """A markdown table of several CLI runs (one column each) next to the paper's columns."""
+    runs = []
+    for f in files:
+        lines = [x for x in pathlib.Path(f).read_text().splitlines() if x.startswith("{")]
+        runs.append(json.loads(lines[-1]))
+    tasks = sorted({int(t) for r in runs for t in r["tasks"]})
+    cols = ["PE LS RN", "PE LS RN joint", "3 hops joint", "2 hops joint", "1 hop joint"]
+    head = "| task | " + " | ".join(f"ours: {r['model']}" for r in runs) + " | " + " | ".join(f"paper {c}" for c in cols) + " |"
+    lines = [head, "|---:|" + "---:|" * (len(runs) + len(cols))]
+    for t in tasks:
+        ours = [f"{r['tasks'][str(t)]['test_error']:.1f}" if str(t) in r["tasks"] else "" for r in runs]
+        lines.append(f"| {t} | " + " | ".join(ours) + " | " + " | ".join(f"{PAPER[c][t - 1]:.1f}" for c in cols) + " |")
+    lines.append("| **mean** | " + " | ".join(f"**{r['mean_error']:.1f}**" for r in runs) + " | "
+                 + " | ".join(f"{mean(PAPER[c][t - 1] for t in tasks):.1f}" for c in cols) + " |")
+    lines.append("| **failed (> 5 %)** | " + " | ".join(f"**{r['failed']}**" for r in runs) + " | "
+                 + " | ".join(str(sum(PAPER[c][t - 1] > 5 for t in tasks)) for c in cols) + " |")
+    lines.append("| seconds (load avg at end) | " + " | ".join(f"{r['seconds']:.0f} ({r.get('loadavg', '?')})" for r in runs)
+                 + " |" + " |" * len(cols))
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,157 @@
+"""`memlib memn2n train`: End-To-End Memory Networks on the bAbI tasks, per task or jointly."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+
+from memlib.cli import UsageError, emit_json, parse_tasks
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    return parse
+
+
+def register(subparsers) -> None:
+    group = subparsers.add_parser("memn2n", help="End-To-End Memory Networks (Sukhbaatar et al. 2015)")
+    sub = group.add_subparsers(dest="command", metavar="COMMAND", parser_class=type(group))
+    sub.required = True
+    p = sub.add_parser("train", help="train per task (or jointly) and print the test-error table")
+    p.add_argument("--data", required=True, help="folder of qa*_train.txt/qa*_test.txt files (or an unpacked archive)")
+    p.add_argument("--tasks", type=parse_tasks, default=parse_tasks("1-20"), help="e.g. 1-20, 1-3,16 (default 1-20)")
+    p.add_argument("--hops", type=_positive(int), default=3, help="K, the number of hops (default 3)")
+    p.add_argument("--joint", action="store_true", help="one model for all tasks (d=50, 60 epochs, as the paper)")
+    p.add_argument("--restarts", type=_positive(int), default=10, help="random restarts; keep the lowest training error (10)")
+    p.add_argument("--encoding", choices=("pe", "bow"), default="pe", help="position encoding or bag of words (pe)")
+    p.add_argument("--pe-variant", choices=("matlab", "paper"), default="matlab",
+                   help="PE formula: the authors' code (matlab, default) or as printed in the paper")
+    p.add_argument("--no-ls", dest="ls", action="store_false", help="no linear start")
+    p.add_argument("--no-rn", dest="rn", action="store_false", help="no random noise (empty memories) in training")
+    p.add_argument("--no-te", dest="te", action="store_false", help="no temporal encoding")
+    p.add_argument("--masked-empty", dest="null", action="store_false",
+                   help="mask the empty memory slots out of the softmax (default: they score 0, as the authors' code)")
+    p.add_argument("--tying", choices=("adjacent", "layerwise"), default="adjacent", help="weight tying (adjacent)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
+    p.add_argument("--test-data", help="evaluate on this folder's test files instead of --data's")
+    p.add_argument("--epochs", type=_positive(int), help="epochs (default 100 per task, 60 joint)")
+    p.add_argument("--dim", type=_positive(int), help="embedding dimension d (default 20 per task, 50 joint)")
+    p.add_argument("--batch-size", type=_positive(int), default=32, help="batch size (default 32)")
+    p.add_argument("--save", metavar="FILE", help="write the kept model(s) to one checkpoint (.pt) with the command")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    p.set_defaults(func=train)
+
+
+def command(args) -> str:
+    """The `memlib memn2n train …` command that recreates this run."""
+    parts = ["memlib", "memn2n", "train", "--data", args.data, "--tasks", _tasks_text(args.tasks),
+             "--hops", args.hops, "--restarts", args.restarts, "--encoding", args.encoding,
+             "--tying", args.tying, "--seed", args.seed]
+    if args.joint:
+        parts.append("--joint")
+    for flag, on in (("--no-ls", args.ls), ("--no-rn", args.rn), ("--no-te", args.te), ("--masked-empty", args.null)):
+        if not on:
+            parts.append(flag)
+    for flag, value, default in [("--pe-variant", args.pe_variant, "matlab"), ("--size", args.size, "1k"),
+                                 ("--test-data", args.test_data, None), ("--epochs", args.epochs, None),
+                                 ("--dim", args.dim, None), ("--batch-size", args.batch_size, 32),
+                                 ("--save", args.save, None)]:
+        if value != default:
+            parts += [flag, value]
+    return " ".join(shlex.quote(str(p)) for p in parts)
+
+
+def _tasks_text(tasks) -> str:
+    runs, start = [], None
+    tasks = sorted(tasks)
+    for i, t in enumerate(tasks):
+        if start is None:
+            start = t
+        if i + 1 == len(tasks) or tasks[i + 1] != t + 1:
+            runs.append(str(start) if start == t else f"{start}-{t}")
+            start = None
+    return ",".join(runs)
+
+
+def train(args) -> int:
+    import torch
+
+    import memlib
+    from memlib.babi.format import BabiFormatError, find_task_folder, task_files
+    from memlib.memn2n_train import failed, mean, run_joint, run_task, save_models
+
+    memlib.setup(args.seed)
+    try:
+        files = task_files(find_task_folder(args.data, args.size))
+        test_files = task_files(find_task_folder(args.test_data, args.size)) if args.test_data else files
+    except (FileNotFoundError, NotADirectoryError, ValueError) as exc:
+        raise UsageError(str(exc)) from None
+    missing = [t for t in args.tasks if (t, "train") not in files or (t, "test") not in test_files]
+    if missing:
+        raise UsageError(f"no train/test files for task(s) {_tasks_text(missing)} in {args.data} "
+                         f"(generate them with `memlib babi generate`)")
+    settings = dict(hops=args.hops, encoding=args.encoding, pe_variant=args.pe_variant, temporal=args.te,
+                    tying=args.tying, linear_start=args.ls, random_noise=args.rn, restarts=args.restarts,
+                    batch_size=args.batch_size, seed=args.seed, null_memories=args.null)
+    if args.epochs:
+        settings["epochs"] = args.epochs
+    if args.dim:
+        settings["d"] = args.dim
+    start, cpu_start = time.perf_counter(), time.process_time()
+    results, models = {}, {}
+    show = not args.json
+    try:
+        if args.joint:
+            fit_, per_task, _ = run_joint(args.data, args.tasks, size=args.size, test_root=args.test_data, **settings)
+            for task, err in per_task.items():
+                results[task] = {"test_error": round(100 * err, 1)}
+            models["joint"] = fit_.model
+            if show:
+                print(f"joint model: training error {100 * fit_.train_error[fit_.best]:.1f} %, "
+                      f"kept restart {fit_.best} of {args.restarts}, {fit_.seconds:.0f} s")
+        else:
+            for task in args.tasks:
+                fit_, summary, _ = run_task(args.data, task, size=args.size, test_root=args.test_data, **settings)
+                results[task] = {"test_error": round(100 * summary["test_error"], 1),
+                                 "train_error": round(100 * summary["train_error"], 1),
+                                 "seconds": round(summary["seconds"], 1)}
+                models[str(task)] = fit_.model
+                mark = "FAIL" if summary["test_error"] > 0.05 else "ok"
+                print(f"task {task:2d}: test error {100 * summary['test_error']:5.1f} %  {mark:4s}  "
+                      f"(train {100 * summary['train_error']:.1f} %, {summary['seconds']:.0f} s)", flush=True,
+                      file=sys.stdout if show else sys.stderr)  # with --json, progress goes to stderr
+    except (BabiFormatError, KeyError) as exc:
+        raise UsageError(str(exc)) from None
+    seconds = time.perf_counter() - start
+    errors = {t: r["test_error"] / 100 for t, r in results.items()}
+    mean_error = round(mean(r["test_error"] for r in results.values()), 2)
+    n_failed = failed(errors)
+    label = f"MemN2N {args.hops} hop{'s' if args.hops > 1 else ''} {args.encoding.upper()}" + \
+        "".join(f" {n}" for n, on in (("LS", args.ls), ("RN", args.rn)) if on) + (" joint" if args.joint else "")
+    if show:
+        print("\n| task | test error (%) | failed (> 5 %) |\n|---:|---:|:---:|")
+        for t in sorted(results):
+            print(f"| {t} | {results[t]['test_error']:.1f} | {'yes' if errors[t] > 0.05 else ''} |")
+        print(f"\n{label}: mean test error {mean_error:.1f} %, failed tasks {n_failed} of {len(results)}, "
+              f"{seconds:.0f} s (load average {os.getloadavg()[0]:.1f})")
+    out = {"tasks": {str(t): results[t] for t in sorted(results)}, "mean_error": mean_error, "failed": n_failed,
+           "seconds": round(seconds, 1), "cpu_seconds": round(time.process_time() - cpu_start, 1),
+           "loadavg": round(os.getloadavg()[0], 2), "model": label}
+    if args.save:
+        save_models(args.save, models, {**out, "command": command(args), "torch": str(torch.__version__)})
+        out["saved"] = str(args.save)
+    if args.json:
+        emit_json(out)
+    return 0
+

@@ -1,0 +1,78 @@
+"""`memlib memn2n train`: the flags, the table, the JSON contract, the checkpoint."""
+
+import json
+
+import pytest
+
+from memlib.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_train_prints_the_table_and_json(babi_folder, capsys):
+    code, out, _ = run(capsys, "memn2n", "train", "--data", str(babi_folder), "--tasks", "1,2", "--restarts", "2",
+                       "--epochs", "2", "--hops", "2", "--json")
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    assert set(result) >= {"tasks", "mean_error", "failed", "seconds"}
+    assert set(result["tasks"]) == {"1", "2"}
+    errors = [result["tasks"][t]["test_error"] for t in ("1", "2")]
+    assert all(0 <= e <= 100 for e in errors)
+    assert result["mean_error"] == pytest.approx(sum(errors) / 2, abs=0.01)
+    assert result["failed"] == sum(e > 5 for e in errors)
+
+
+def test_human_output_and_flags(babi_folder, capsys):
+    code, out, _ = run(capsys, "memn2n", "train", "--data", str(babi_folder), "--tasks", "1", "--restarts", "1",
+                       "--epochs", "1", "--encoding", "bow", "--no-ls", "--no-rn", "--no-te", "--tying", "layerwise")
+    assert code == 0
+    assert "| task | test error (%) | failed (> 5 %) |" in out
+    assert "MemN2N 3 hops BOW:" in out and "mean test error" in out and "failed tasks" in out
+
+
+def test_joint_training(babi_folder, capsys):
+    code, out, _ = run(capsys, "memn2n", "train", "--data", str(babi_folder), "--tasks", "1,2,19", "--joint",
+                       "--restarts", "1", "--epochs", "1", "--dim", "8", "--json")
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    assert set(result["tasks"]) == {"1", "2", "19"} and "joint" in result["model"]
+
+
+def test_save_writes_a_checkpoint_with_its_command(babi_folder, tmp_path, capsys):
+    from memlib import checkpoints
+    from memlib.memn2n_train import load_models
+
+    file = tmp_path / "m.pt"
+    code, _, _ = run(capsys, "memn2n", "train", "--data", str(babi_folder), "--tasks", "1-2", "--restarts", "1",
+                     "--epochs", "1", "--save", str(file), "--json")
+    assert code == 0
+    meta = checkpoints.load(file)["meta"]
+    assert meta["command"].startswith("memlib memn2n train --data ") and "--tasks 1-2" in meta["command"]
+    models = load_models(file)
+    assert set(models) == {"1", "2"}
+    reply = models["1"].answer("Mary moved to the bathroom.", "Where is Mary?")
+    assert reply.answer in models["1"].answers
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--tasks", "0"], "no such task 0"),
+    (["--tasks", "x"], "invalid task selection"),
+    (["--encoding", "cnn"], "invalid choice"),
+    (["--restarts", "0"], "must be > 0"),
+])
+def test_bad_arguments_exit_2(babi_folder, capsys, argv, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["memn2n", "train", "--data", str(babi_folder), *argv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_task_files_exit_2(babi_folder, tmp_path, capsys):
+    code, _, err = run(capsys, "memn2n", "train", "--data", str(babi_folder), "--tasks", "3")
+    assert code == 2 and "task(s) 3" in err
+    code, _, err = run(capsys, "memn2n", "train", "--data", str(tmp_path / "nowhere"), "--tasks", "1")
+    assert code == 2 and "no bAbI data" in err
