@@ -50,6 +50,31 @@ def parse_tasks(text: str, lo: int = 1, hi: int = 20) -> list[int]:
     return sorted(tasks)
 
 
+def task_number(text: str) -> int:
+    """An argparse type: exactly one task id, e.g. ``2``."""
+    tasks = parse_tasks(text)
+    if len(tasks) != 1:
+        raise argparse.ArgumentTypeError(f"expected one task number 1..20, got {text!r}")
+    return tasks[0]
+
+
+def positive(kind=int):
+    """An argparse type: a number of `kind` (int or float) greater than zero."""
+    what = "integer" if kind is int else "number"
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {what}, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive {what} (must be > 0), got {text}")
+        return value
+
+    parse.__name__ = f"positive {what}"  # argparse names the type in its messages
+    return parse
+
+
 def emit_json(obj) -> None:
     """Print `obj` as one JSON object on the last line of stdout."""
     sys.stdout.flush()

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import pathlib
 import shlex
 
-from memlib.cli import UsageError, emit_json, parse_tasks
-
-
-def _task(text: str) -> int:
-    tasks = parse_tasks(text)
-    if len(tasks) != 1:
-        raise argparse.ArgumentTypeError(f"expected one task number 1..20, got {text!r}")
-    return tasks[0]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+from memlib.cli import UsageError, emit_json, positive, task_number
 
 
 def register(subparsers) -> None:
@@ -35,13 +17,13 @@ def register(subparsers) -> None:
     t = sub.add_parser("train", help="train on one bAbI task; print train/test accuracy and seconds")
     t.add_argument("--data", required=True, type=pathlib.Path,
                    help="a folder of qa*_train.txt/qa*_test.txt files or an unpacked bAbI archive")
-    t.add_argument("--task", required=True, type=_task, help="task number 1..20")
+    t.add_argument("--task", required=True, type=task_number, help="task number 1..20")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
     t.add_argument("--test-data", type=pathlib.Path, default=None,
                    help="evaluate on this folder's test file instead (e.g. train on generated data, "
                         "test on the official set)")
-    t.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: preset)")
+    t.add_argument("--epochs", type=positive(int), default=None, help="training epochs (default: preset)")
     t.add_argument("--out", default=None, help="write a checkpoint (.pt) here")
     t.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     t.set_defaults(func=_train)
@@ -49,8 +31,8 @@ def register(subparsers) -> None:
     d = sub.add_parser("distance", help="train on stories whose supporting fact sits 0..N-1 statements "
                                         "back; print accuracy per distance")
     d.add_argument("--seed", type=int, default=0)
-    d.add_argument("--stories", type=_positive_int, default=None, help="training stories (default: preset)")
-    d.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default: preset)")
+    d.add_argument("--stories", type=positive(int), default=None, help="training stories (default: preset)")
+    d.add_argument("--epochs", type=positive(int), default=None, help="training epochs (default: preset)")
     d.add_argument("--out", default=None, help="write a checkpoint (.pt) here")
     d.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     d.set_defaults(func=_distance)

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import sys
 import time
 
-from memlib.cli import UsageError, emit_json, parse_tasks
-
-
-def _positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-    return parse
+from memlib.cli import UsageError, emit_json, parse_tasks, positive
 
 
 def register(subparsers) -> None:
@@ -30,9 +17,9 @@ def register(subparsers) -> None:
     p = sub.add_parser("train", help="train per task (or jointly) and print the test-error table")
     p.add_argument("--data", required=True, help="folder of qa*_train.txt/qa*_test.txt files (or an unpacked archive)")
     p.add_argument("--tasks", type=parse_tasks, default=parse_tasks("1-20"), help="e.g. 1-20, 1-3,16 (default 1-20)")
-    p.add_argument("--hops", type=_positive(int), default=3, help="K, the number of hops (default 3)")
+    p.add_argument("--hops", type=positive(int), default=3, help="K, the number of hops (default 3)")
     p.add_argument("--joint", action="store_true", help="one model for all tasks (d=50, 60 epochs, as the paper)")
-    p.add_argument("--restarts", type=_positive(int), default=10, help="random restarts; keep the lowest training error (10)")
+    p.add_argument("--restarts", type=positive(int), default=10, help="random restarts; keep the lowest training error (10)")
     p.add_argument("--encoding", choices=("pe", "bow"), default="pe", help="position encoding or bag of words (pe)")
     p.add_argument("--pe-variant", choices=("matlab", "paper"), default="matlab",
                    help="PE formula: the authors' code (matlab, default) or as printed in the paper")
@@ -45,9 +32,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
     p.add_argument("--test-data", help="evaluate on this folder's test files instead of --data's")
-    p.add_argument("--epochs", type=_positive(int), help="epochs (default 100 per task, 60 joint)")
-    p.add_argument("--dim", type=_positive(int), help="embedding dimension d (default 20 per task, 50 joint)")
-    p.add_argument("--batch-size", type=_positive(int), default=32, help="batch size (default 32)")
+    p.add_argument("--epochs", type=positive(int), help="epochs (default 100 per task, 60 joint)")
+    p.add_argument("--dim", type=positive(int), help="embedding dimension d (default 20 per task, 50 joint)")
+    p.add_argument("--batch-size", type=positive(int), default=32, help="batch size (default 32)")
     p.add_argument("--save", metavar="FILE", help="write the kept model(s) to one checkpoint (.pt) with the command")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.set_defaults(func=train)

@@ -8,29 +8,7 @@ import shlex
 import sys
 import time
 
-from memlib.cli import UsageError, emit_json
-
-
-def _task(text: str) -> int:
-    try:
-        task = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"task must be a number 1..20, got {text!r}") from None
-    if not 1 <= task <= 20:
-        raise argparse.ArgumentTypeError(f"no such task {task} (tasks are 1..20)")
-    return task
-
-
-def _positive(kind):
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-        return value
-    return parse
+from memlib.cli import UsageError, emit_json, positive, task_number
 
 
 def register(subparsers) -> None:
@@ -39,17 +17,17 @@ def register(subparsers) -> None:
     sub.required = True
     p = sub.add_parser("train", help="train on one bAbI task; print accuracy, supporting-fact accuracy per hop, seconds")
     p.add_argument("--data", required=True, help="folder of qa*_train.txt/qa*_test.txt files (or an unpacked archive)")
-    p.add_argument("--task", required=True, type=_task, help="bAbI task number 1..20")
-    p.add_argument("--hops", type=_positive(int), default=2, help="k, the number of argmax hops of O (default 2)")
+    p.add_argument("--task", required=True, type=task_number, help="bAbI task number 1..20")
+    p.add_argument("--hops", type=positive(int), default=2, help="k, the number of argmax hops of O (default 2)")
     p.add_argument("--time-features", action=argparse.BooleanOptionalAction, default=True,
                    help="the three 'older than' write-time features of §3.4 (default on)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--test-data", help="evaluate on this folder's test file instead of --data's")
     p.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
-    p.add_argument("--epochs", type=_positive(int), default=30, help="at most this many epochs (default 30)")
-    p.add_argument("--dim", type=_positive(int), default=100, help="embedding dimension n (default 100)")
-    p.add_argument("--lr", type=_positive(float), default=0.01, help="SGD learning rate (default 0.01)")
-    p.add_argument("--negatives", type=_positive(int), default=20, help="sampled negatives per term (default 20)")
+    p.add_argument("--epochs", type=positive(int), default=30, help="at most this many epochs (default 30)")
+    p.add_argument("--dim", type=positive(int), default=100, help="embedding dimension n (default 100)")
+    p.add_argument("--lr", type=positive(float), default=0.01, help="SGD learning rate (default 0.01)")
+    p.add_argument("--negatives", type=positive(int), default=20, help="sampled negatives per term (default 20)")
     p.add_argument("--save", metavar="FILE", help="write a checkpoint (.pt) with the command and metrics")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     p.set_defaults(func=train)

@@ -7,7 +7,7 @@ import argparse
 import os
 import shlex
 
-from memlib.cli import UsageError, emit_json
+from memlib.cli import UsageError, emit_json, positive
 
 CONTROLLERS = ("lstm", "ff")
 MODELS = ("ntm", "lstm")
@@ -15,24 +15,8 @@ DEFAULT_LENGTHS = {"copy": "10,20,40,80", "repeat-copy": "10,15,20",
                    "associative-recall": "6,10,15", "priority-sort": "20"}
 
 
-def _positive_int(text):
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
 
 
-def _positive_float(text):
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return v
 
 
 def _lengths(text):
@@ -60,8 +44,8 @@ def register(subparsers) -> None:
     t.add_argument("--model", choices=MODELS, default="ntm")
     t.add_argument("--controller", choices=CONTROLLERS, default="lstm")
     t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--max-seconds", type=_positive_float, default=600.0)
-    t.add_argument("--sequences", type=_positive_int, default=None,
+    t.add_argument("--max-seconds", type=positive(float), default=600.0)
+    t.add_argument("--sequences", type=positive(int), default=None,
                    help="training budget in sequences (default: the task's preset)")
     t.add_argument("--no-stop", action="store_true",
                    help="train for the whole budget even after convergence")
@@ -73,7 +57,7 @@ def register(subparsers) -> None:
     e.add_argument("--checkpoint", required=True)
     e.add_argument("--lengths", type=_lengths, default=None,
                    help="comma-separated test sizes (copy: lengths; associative recall: items)")
-    e.add_argument("--sequences", type=_positive_int, default=320)
+    e.add_argument("--sequences", type=positive(int), default=320)
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=_evaluate)
 
