@@ -12,7 +12,8 @@ PORT   ?= 8888
 TEST_ENV := MEMLIB_FAST=1 TQDM_DISABLE=1 OMP_NUM_THREADS=1 MPLBACKEND=Agg
 NBVAL    := --nbval --nbval-current-env --nbval-cell-timeout=600 --nbval-sanitize-with tools/nbval_sanitize.cfg
 
-.PHONY: lab test setup browser-deps unit notebooks outputs lint clean
+.PHONY: lab test setup browser-deps unit notebooks browser course-test outputs course student lecture \
+        bench-notebooks lint clean
 
 setup: $(STAMP)
 
@@ -25,7 +26,14 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 lab: setup
-	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) notebooks/
+	$(BIN)/jupyter lab --port=$(PORT) notebooks/
+
+# the student copies (solutions stubbed) and the lecture-mode copies (demo cells, fast budget, big fonts)
+student: setup
+	$(BIN)/jupyter lab --port=$(PORT) student/
+
+lecture: setup
+	$(BIN)/jupyter lab --port=$(PORT) lecture/
 
 browser-deps:
 	@bash tools/ensure_chromium.sh
@@ -34,14 +42,29 @@ test: setup browser-deps
 	$(TEST_ENV) $(PY) -m pytest tests notebooks $(NBVAL)
 
 unit: setup
-	$(TEST_ENV) $(PY) -m pytest tests -m "not browser"
+	$(TEST_ENV) $(PY) -m pytest tests -m "not browser and not slow"
 
 notebooks: setup
 	$(TEST_ENV) $(PY) -m pytest notebooks $(NBVAL)
 
-# Re-run every notebook in place in full mode (what learners read) and tidy the stored outputs.
+browser: setup browser-deps
+	$(TEST_ENV) $(PY) -m pytest tests/browser -m browser
+
+course-test: setup
+	$(TEST_ENV) $(PY) -m pytest tests/test_course.py tests/test_check.py
+
+# Re-run every notebook in place in full mode (what learners read), tidy the stored outputs,
+# then regenerate the student and lecture copies (they carry the same outputs).
 outputs: setup
 	TQDM_DISABLE=1 $(PY) tools/run_notebooks.py notebooks/*.ipynb
+	$(MAKE) course
+
+course: setup
+	$(PY) -m memlib course student-notebooks --out student
+	$(PY) -m memlib course lecture --out lecture
+
+bench-notebooks: setup
+	TQDM_DISABLE=1 $(PY) benchmarks/notebooks.py
 
 lint: setup
 	$(BIN)/ruff check memlib tests tools benchmarks

@@ -86,13 +86,7 @@ def build_parser() -> Parser:
     sub = parser.add_subparsers(dest="group", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(f"memlib.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"memlib.cli.{name}":
-                continue  # a command group not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"memlib.cli.{name}").register(sub)
     return parser
 
 

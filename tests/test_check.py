@@ -1,0 +1,201 @@
+"""memlib.check: the self-checks say exactly what is right and what differs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from memlib import check
+
+# ---------------------------------------------------------------- values
+
+
+def test_equal_values_match_and_print_no_measured_difference(capsys):
+    result = check.cmp("w", torch.tensor([0.1, 0.9]), torch.tensor([0.1, 0.9 + 1e-7]))
+    assert result.ok and bool(result) and result.problems == []
+    assert capsys.readouterr().out == "✓ w: matches\n"  # no diff printed: same text on every machine
+
+
+def test_wrong_value_names_count_first_index_values_and_max_diff(capsys):
+    got = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    expected = torch.tensor([[1.0, 2.0], [3.5, 5.0]])
+    result = check.cmp("M", got, expected)
+    assert not result.ok
+    out = capsys.readouterr().out
+    assert out.startswith("✗ M: 2 of 4 values differ; first at [1, 0]: got 3, expected 3.5; max abs diff 1")
+
+
+def test_shape_dtype_and_type_mistakes_are_named():
+    assert check.compare(torch.zeros(3, 4), torch.zeros(4, 3)) == ["shape (3, 4), expected (4, 3)"]
+    assert check.compare(torch.zeros(2, dtype=torch.long), torch.zeros(2)) == [
+        "dtype torch.int64 (integer), expected torch.float32 (float)"]
+    assert check.compare([0.0, 1.0], torch.zeros(2)) == [
+        "got type list, expected torch.Tensor (wrap it with torch.tensor(...))"]
+    assert check.compare(np.zeros(2), torch.zeros(2))[0].startswith("got type numpy.ndarray, expected torch.Tensor")
+    assert check.compare(torch.zeros(2), np.zeros(2)) == ["got type torch.Tensor, expected numpy.ndarray"]
+
+
+def test_tolerance_is_absolute_plus_relative():
+    assert check.compare(1000.05, 1000.0) == []  # within rtol=1e-4 of 1000
+    assert check.compare(1.001, 1.0) == ["got 1.001, expected 1 (diff 0.001)"]
+    assert check.compare(1.001, 1.0, atol=1e-2) == []
+
+
+def test_nan_is_reported_and_matching_nans_are_equal():
+    problems = check.compare(torch.tensor([float("nan"), 1.0]), torch.tensor([0.5, 1.0]))
+    assert problems == ["1 of 2 values differ; first at [0]: got nan, expected 0.5; your values contain NaN"]
+    assert check.compare(torch.tensor([float("nan")]), torch.tensor([float("nan")])) == []
+
+
+def test_numbers_lists_dicts_strings_and_bools():
+    assert check.compare(torch.tensor(3.0), 3.0) == []  # a one-element tensor is a fine number
+    assert check.compare(True, 1) == ["got type bool, expected a number (int)"]
+    assert check.compare("kitchen", "garden") == ["got 'kitchen', expected 'garden'"]
+    assert check.compare([1, 2], [1, 2, 3]) == ["length 2, expected 3"]
+    assert check.compare([1, 5], [1, 2]) == ["[1]: got 5, expected 2 (diff 3)"]
+    assert check.compare({"a": 1, "b": 2}, {"a": 1, "c": 2}) == [
+        "missing key(s) 'c'", "unexpected key(s) 'b'"]
+    assert check.compare({"a": [1.0, 2.0]}, {"a": [1.0, 2.5]}) == ["['a'][1]: got 2, expected 2.5 (diff 0.5)"]
+
+
+# ---------------------------------------------------------------- functions
+
+
+def softmax_ref(x):
+    return torch.softmax(x, dim=-1)
+
+
+INPUTS = [(torch.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 5.0]]),), (torch.tensor([[0.5, -1.0, 2.0]]),)]
+
+
+def test_function_that_agrees_passes(capsys):
+    result = check.cmp_function("softmax", lambda x: x.exp() / x.exp().sum(-1, keepdim=True), softmax_ref, INPUTS)
+    assert result.ok
+    assert capsys.readouterr().out == "✓ softmax: agrees with the reference on 2 inputs\n"
+
+
+def test_classic_bug_softmax_over_the_wrong_axis_is_caught():
+    result = check.cmp_function("softmax", lambda x: torch.softmax(x, dim=0), softmax_ref, INPUTS, show=False)
+    assert not result.ok
+    assert result.problems[0].startswith("on input 1 (shape (2, 3)): 6 of 6 values differ; first at [0, 0]")
+
+
+def test_exceptions_not_implemented_and_in_place_changes_are_reported():
+    def stub(x):
+        raise NotImplementedError("Exercise: your code here")
+
+    def crash(x):
+        return x @ torch.ones(2)
+
+    def in_place(x):
+        return x.exp_() / x.sum(-1, keepdim=True)
+
+    assert check.function_problems(stub, softmax_ref, INPUTS) == [
+        "not implemented yet: replace `raise NotImplementedError(...)` with your code"]
+    crashed = check.function_problems(crash, softmax_ref, INPUTS)[0]
+    assert crashed.startswith("on input 1 (shape (2, 3)) your function raised RuntimeError:")
+    assert check.function_problems(42, softmax_ref, INPUTS) == ["got type int, expected a function"]
+
+    def in_place_right(x):
+        out = torch.softmax(x, -1)
+        x.zero_()
+        return out
+
+    assert check.function_problems(in_place_right, softmax_ref, INPUTS)[0].startswith(
+        "on input 1 your function changed argument 1 in place")
+    assert check.function_problems(in_place, softmax_ref, INPUTS) != []
+
+
+def test_seeded_input_generator_is_called_once_per_seed():
+    seen = []
+
+    def inputs(seed):
+        seen.append(seed)
+        return (torch.randn(4, generator=torch.Generator().manual_seed(seed)),)
+
+    assert check.cmp_function("f", softmax_ref, softmax_ref, inputs, seeds=(3, 4), show=False).ok
+    assert seen == [3, 4]
+
+
+# ---------------------------------------------------------------- registry
+
+
+@pytest.fixture
+def scratch_registry(monkeypatch):
+    monkeypatch.setattr(check, "_REGISTRY", dict(check.exercises()))
+    return check._REGISTRY
+
+
+def test_register_value_function_and_judge_exercises(scratch_registry, capsys):
+    check.register("t-value", value=lambda: torch.tensor([0.2, 0.8]), wrong=torch.tensor([0.8, 0.2]))
+    check.register("t-func", function=softmax_ref, inputs=INPUTS, wrong=lambda x: x, hint="exp, then normalise")
+    check.register("t-judge", judge=lambda a: [] if a in (16, 17) else [f"task {a} is not one of them"], wrong=3)
+    assert check.exercise("t-value", torch.tensor([0.2, 0.8])).ok
+    assert check.exercise("t-func", softmax_ref).ok
+    assert check.exercise("t-judge", 17).ok
+    capsys.readouterr()
+    assert not check.exercise("t-func", lambda x: x).ok
+    out = capsys.readouterr().out
+    assert out.startswith("✗ t-func: on input 1") and out.rstrip().endswith("hint: exp, then normalise")
+    assert check.exercise("t-judge", 3, show=False).problems == ["task 3 is not one of them"]
+
+
+def test_register_rejects_ambiguous_or_incomplete_references():
+    with pytest.raises(ValueError, match="exactly one of"):
+        check.register("t-bad", value=1, judge=lambda a: [])
+    with pytest.raises(ValueError, match="needs inputs"):
+        check.register("t-bad", function=softmax_ref)
+
+
+def test_unknown_exercise_names_the_registered_ones():
+    with pytest.raises(KeyError, match="registered: .*ntm-sharpen"):
+        check.exercise("ntm-sharpn", None)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(check.exercises()))
+def test_every_registered_exercise_accepts_its_reference_and_rejects_its_wrong_answer(exercise_id):
+    ex = check.get(exercise_id)
+    assert ex.wrong is not None, f"{exercise_id}: register a wrong= answer so the check is known to fail"
+    if ex.judge is None:
+        assert check.exercise(exercise_id, ex.reference(), show=False).ok
+    result = check.exercise(exercise_id, ex.wrong, show=False)
+    assert not result.ok and result.problems
+
+
+def test_ntm_references_are_the_equations_by_hand():
+    """Eq. 9 by hand passes the sharpen check; a one-hot at the last slot shifted by +1 wraps to slot 0."""
+    assert check.exercise("ntm-sharpen", lambda w, gamma: w ** gamma[..., None] / (w ** gamma[..., None]).sum(-1, keepdim=True),
+                          show=False).ok
+    assert check.exercise("ntm-shift", lambda w, s: sum(s[..., k + 1, None] * torch.roll(w, k, -1) for k in (-1, 0, 1)),
+                          show=False).ok
+    shifted = check.get("ntm-shift").function(torch.tensor([[[0.0, 0.0, 1.0]]]), torch.tensor([[[0.0, 0.0, 1.0]]]))
+    assert shifted.tolist() == [[[1.0, 0.0, 0.0]]]
+    onehot = check.get("ntm-hard-attention").function(torch.tensor([1.0, 1.0, 0.0]), torch.eye(3))
+    assert onehot.tolist() == [1.0, 0.0, 0.0]  # ties go to the first slot, as argmax does
+
+
+def test_result_shows_nothing_more_in_a_notebook():
+    result = check.cmp("x", 1, 1, show=False)
+    assert result._ipython_display_() is None and result.report == "✓ x: matches"
+
+
+def test_in_place_changes_inside_dataclasses_and_modules_are_caught_but_equal_objects_pass():
+    from memlib.exercises.lstm import _reader_inputs, support_attention
+
+    def clobber(reader, batch):
+        out = support_attention(reader, batch)
+        batch.supports.zero_()  # a learner's in-place slip inside a Batch
+        return out
+
+    def retrain(reader, batch):
+        out = support_attention(reader, batch)
+        with torch.no_grad():
+            reader.logits.mul_(0)  # changes the model's weights
+        return out
+
+    inputs = [_reader_inputs(0)]
+    assert check.function_problems(support_attention, support_attention, inputs) == []  # models compare by weights
+    for fn, argument in ((clobber, 2), (retrain, 1)):
+        assert check.function_problems(fn, support_attention, inputs)[0].startswith(
+            f"on input 1 your function changed argument {argument} in place")
