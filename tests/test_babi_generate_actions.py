@@ -16,6 +16,7 @@ import pytest
 from memlib.babi.format import Question, Statement, Story, format_stories, parse
 from memlib.babi.generate import generate_stories
 from memlib.babi.oracle import disagreements
+from memlib.babi.stats import tv_distance as tv
 from memlib.babi.world import LOCATIONS, Clause, World
 
 TASKS = [1, 2, 3, 5, 6, 7, 8]
@@ -310,10 +311,6 @@ def share(counter: collections.Counter) -> dict:
     total = sum(counter.values())
     return {k: v / total for k, v in counter.items()}
 
-
-def tv(p: dict, q: dict) -> float:
-    """Total variation distance of two distributions given as {value: probability}."""
-    return 0.5 * sum(abs(p.get(k, 0.0) - q.get(k, 0.0)) for k in set(p) | set(q))
 
 
 def measure(story_list) -> dict:

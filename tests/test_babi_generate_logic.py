@@ -18,6 +18,7 @@ from memlib.babi.generate import generate_stories
 from memlib.babi.generate.logic import GENERATORS
 from memlib.babi.oracle import disagreements
 from memlib.babi.oracle.logic import CHECKERS
+from memlib.babi.stats import tv_distance as tv
 
 TASKS = (4, 15, 16, 17, 18, 19, 20)
 ROOMS = {"bathroom", "bedroom", "garden", "hallway", "kitchen", "office"}
@@ -320,9 +321,6 @@ REF = {  # babi_stats_en.json
 SUPPORT_SIZE = {4: 1, 15: 2, 16: 3, 17: 2, 18: 2, 19: 2, 20: 1}
 STATEMENTS = {4: 2, 15: 8, 16: 9, 17: 2, 19: 5}  # fixed-length tasks
 
-
-def tv(p: dict, q: dict) -> float:
-    return sum(abs(p.get(k, 0) - q.get(k, 0)) for k in set(p) | set(q)) / 2
 
 
 def repeat_rate(story_list) -> float:

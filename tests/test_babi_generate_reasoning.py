@@ -19,6 +19,7 @@ from memlib.babi.generate import rng_for, take_questions
 from memlib.babi.generate.reasoning import GENERATORS
 from memlib.babi.oracle.reasoning import CHECKERS
 from memlib.babi.stats import REFERENCE as STATS_FILE
+from memlib.babi.stats import tv_distance as tv
 
 TASKS = (9, 10, 11, 12, 13, 14)
 
@@ -122,10 +123,6 @@ def disagreements(task: int, stories) -> list[str]:
 def words(text: str) -> set[str]:
     return {w.lower() for w in re.split(r"[^A-Za-z]+", text) if w}
 
-
-def tv(p: dict, q: dict) -> float:
-    """Total variation distance between two distributions given as {value: share}."""
-    return 0.5 * sum(abs(p.get(k, 0) - q.get(k, 0)) for k in set(p) | set(q))
 
 
 def shares(counter: Counter) -> dict:
