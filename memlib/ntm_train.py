@@ -7,16 +7,19 @@ clip the gradient norm, Adam step. What makes it reliable across seeds (see ``nt
   wasted on padding (about 2× faster than padding lengths 1–20 to the longest);
 * **gradient clipping always on** (global norm) and clipped controller outputs (in the model);
 * **a learning-rate schedule**: Adam at a high rate while the error is high, a lower rate once
-  the bit errors fall below 1, and a small one after convergence (a converged NTM pushed by
-  large steps drifts off or collapses back to chance);
+  the training bit errors fall below 1 (optionally lower again after convergence);
 * **rollback**: a NaN/inf loss restores the state of the last window; a relapse after
-  near-convergence, or a drift above the convergence threshold after converging (both checked
-  on held-out sequences), restores the best held-out state; each halves the learning rate, and
-  a converged run hands back its best held-out state;
+  near-convergence (a jump of the training error, confirmed on held-out sequences) restores
+  the best held-out state; each halves the learning rate. Small ups and downs around the
+  threshold are not rolled back: halving the rate on every noisy check froze learning. A run
+  that trains on after converging hands back its last state or its best checked state,
+  whichever does better on a larger held-out set;
 * **restart**: a run that is still on the plateau after ``restart_after`` sequences starts again
   from a fresh initialisation (some seeds never leave the plateau);
 * **convergence** as Collier & Beel: fewer than 0.1 bit errors per sequence on 320 fresh,
-  held-out sequences, checked whenever the training window has fewer than 1 bit error.
+  held-out sequences, checked whenever the training window has fewer than 1 bit error, and
+  required ``confirm`` times in a row (errors are concentrated in a few long sequences, so one
+  set of 320 can pass by luck: 0.04 on one set, 0.27 on 1,000 others, measured).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from memlib.models.baselines import SequenceLSTM
 from memlib.models.ntm import NTM
 
 EVAL_SEED = 10_000_019  # held-out batches use seeds from here on, never seen in training
+SELECT_SEED = 1 << 40  # picks the state to hand back after training on (far from other seeds)
 
 
 @dataclass
@@ -45,9 +49,10 @@ class TrainConfig:
     controller: str = "lstm"  # NTM controller: "lstm" or "ff"
     seed: int = 0
     batch_size: int = 32
+    same_length: bool = True  # one length per batch (no padding); False: lengths mixed, padded
     lr: float = 3e-3
     lr_schedule: tuple = ((1.0, 1e-3),)  # (window bit errors below, new lr)
-    lr_converged: float = 1e-4  # fine-tuning rate once converged (keeps it from drifting off)
+    lr_converged: float = 1e-3  # rate once converged (lower rates measured no better on copy)
     clip_norm: float = 10.0
     window: int = 10  # batches averaged for the training-curve point and the checks
     restart_after: int = 0  # sequences on the plateau before a fresh start (0: never)
@@ -56,6 +61,7 @@ class TrainConfig:
     max_seconds: float = 600.0
     converge: float = 0.1  # held-out bit errors per sequence
     eval_size: int = 320
+    confirm: int = 2  # consecutive held-out checks under `converge` (one can be a lucky draw)
     stop_at_convergence: bool = True
     after_convergence: int = 0  # sequences to keep training after convergence (relapse test)
     model_kw: dict = field(default_factory=dict)
@@ -132,7 +138,7 @@ def train(cfg: TrainConfig, model=None, progress=None) -> tuple[torch.nn.Module,
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     res, lr, attempt = TrainResult(), cfg.lr, 0
     last_good = best = _snapshot(model, opt)  # last window's state; best held-out state
-    best_held, since_restart = float("inf"), 0
+    best_held, since_restart, passes = float("inf"), 0, 0
     win_err, win_bits, step = [], [], 0
     start = time.perf_counter()
 
@@ -143,8 +149,8 @@ def train(cfg: TrainConfig, model=None, progress=None) -> tuple[torch.nn.Module,
         return h["bit_errors"]
 
     while res.sequences < cfg.max_sequences and time.perf_counter() - start < cfg.max_seconds:
-        batch = task.batch(cfg.batch_size, cfg.seed * 1_000_003 + step, same_length=True,
-                           **cfg.task_kw)
+        batch = task.batch(cfg.batch_size, cfg.seed * 1_000_003 + step,
+                           same_length=cfg.same_length, **cfg.task_kw)
         step += 1
         logits, _ = model(batch.x)
         loss = alg.loss(logits, batch)
@@ -203,7 +209,7 @@ def train(cfg: TrainConfig, model=None, progress=None) -> tuple[torch.nn.Module,
             lr = cfg.lr
             opt = torch.optim.Adam(model.parameters(), lr=lr)
             last_good = best = _snapshot(model, opt)
-            best_held, since_restart = float("inf"), 0
+            best_held, since_restart, passes = float("inf"), 0, 0
             res.events.append((res.sequences, f"still at {err:.1f} bit errors: restart"))
             continue
         # 4. a good-looking window is checked on held-out sequences: best state, convergence
@@ -211,14 +217,9 @@ def train(cfg: TrainConfig, model=None, progress=None) -> tuple[torch.nn.Module,
             held = heldout()
             if held < best_held:
                 best, best_held = _snapshot(model, opt), held
-            elif res.converged_at is not None and held >= cfg.converge:
-                # drifted off after converging: back to the best state, with smaller steps
-                model.load_state_dict(best[0]); opt.load_state_dict(best[1])  # noqa: E702
-                lr *= 0.5; _set_lr(opt, lr)  # noqa: E702
-                res.rollbacks += 1
-                res.events.append((res.sequences, f"drift to {held:.2f}: rollback, lr {lr:.2g}"))
-                continue
-            if held < cfg.converge and res.converged_at is None:
+            passes = passes + 1 if held < cfg.converge else 0
+            if passes >= cfg.confirm and res.converged_at is None:
+                best, best_held = _snapshot(model, opt), held  # hand back the confirmed state
                 res.converged_at = res.sequences
                 res.converged_seconds = time.perf_counter() - start
                 res.events.append((res.sequences, f"converged: {held:.3f} held-out"))
@@ -227,9 +228,19 @@ def train(cfg: TrainConfig, model=None, progress=None) -> tuple[torch.nn.Module,
                 lr = min(lr, cfg.lr_converged); _set_lr(opt, lr)  # noqa: E702
     res.seconds = time.perf_counter() - start
     res.loadavg = tuple(round(x, 2) for x in os.getloadavg())
-    if res.converged_at is not None:  # hand back the best converged state, not the last one
-        model.load_state_dict(best[0])
     model.eval()
+    if res.converged_at is not None and res.sequences > res.converged_at:
+        # trained on after converging: hand back the last state or the best checked one, whichever
+        # does better on one more, larger held-out set (the best of several noisy checks is
+        # often a lucky draw, and the last state may have relapsed)
+        last = _copy.deepcopy(model.state_dict())
+        pick = dict(n=2 * cfg.eval_size, seed=SELECT_SEED, **cfg.task_kw)
+        last_err = evaluate(model, task, **pick)["bit_errors"]
+        model.load_state_dict(best[0])
+        if last_err <= evaluate(model, task, **pick)["bit_errors"]:
+            model.load_state_dict(last)
+        else:
+            res.events.append((res.sequences, "handed back the best held-out state"))
     res.heldout = evaluate(model, task, cfg.eval_size, **cfg.task_kw)
     return model, res
 
@@ -258,9 +269,13 @@ def config_dict(cfg: TrainConfig) -> dict:
 #: 512 units for the other tasks cost 4–16× more CPU time per sequence.
 PRESETS = {
     ("copy", "ntm"): dict(max_sequences=100_000, restart_after=25_000, plateau=10.0),
-    ("repeat-copy", "ntm"): dict(max_sequences=100_000),
-    ("associative-recall", "ntm"): dict(max_sequences=100_000),
-    ("priority-sort", "ntm"): dict(max_sequences=100_000),
+    # longer episodes: smaller batches (twice the updates per sequence) learn faster per second
+    ("repeat-copy", "ntm"): dict(max_sequences=100_000, batch_size=16, lr=2e-3),
+    ("associative-recall", "ntm"): dict(max_sequences=100_000, batch_size=16, lr=2e-3),
+    # priority sort: two read and two write heads (the paper used five; 2+2 learned faster per
+    # sequence than 1+1 here: 101.7 vs 108.1 bits/seq after 300 s)
+    ("priority-sort", "ntm"): dict(max_sequences=100_000, batch_size=16, lr=2e-3,
+                                   model_kw=dict(read_heads=2, write_heads=2)),
     ("copy", "lstm"): dict(max_sequences=100_000, lr=1e-3),
     ("repeat-copy", "lstm"): dict(max_sequences=100_000, lr=1e-3),
     ("associative-recall", "lstm"): dict(max_sequences=100_000, lr=1e-3),
@@ -274,7 +289,7 @@ def preset(task: str, model: str = "ntm", *, controller: str = "lstm", seed: int
            stop_at_convergence: bool = True) -> TrainConfig:
     """The `TrainConfig` used for the shipped checkpoints of `task` (what the CLI runs)."""
     alg.get_task(task)
-    kw = dict(PRESETS[(task, model)])
+    kw = _copy.deepcopy(PRESETS[(task, model)])
     if model == "lstm":
         kw.setdefault("model_kw", dict(LSTM_SIZE))
     if sequences is not None:

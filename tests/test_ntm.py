@@ -158,3 +158,85 @@ def test_restart_when_still_on_the_plateau():
                       model_kw=dict(controller_size=8, N=12, M=4))
     _, res = train(cfg)
     assert res.restarts == 3 and sum("restart" in e for _, e in res.events) == 3  # at 32, 64, 96
+
+
+class _PerfectCopier(torch.nn.Module):
+    """Solves copy exactly (logits ±20 from the input) so every training window has 0 errors."""
+
+    def __init__(self):
+        super().__init__()
+        self.p = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, x, trace=False):
+        B, T, _ = x.shape
+        L = x[..., -1].argmax(1)  # the delimiter's step = the sequence length
+        src = torch.arange(T)[None] - L[:, None] - 1
+        y = torch.gather(x[..., :-1], 1, src.clamp(0, T - 1)[..., None].expand(-1, -1, 8))
+        return (y * 40 - 20) + 0 * self.p, None
+
+
+@pytest.mark.parametrize("confirm, expected_check", [(1, 1), (2, 4)])
+def test_convergence_needs_consecutive_heldout_passes(monkeypatch, confirm, expected_check):
+    # held-out checks give 0.05 (lucky draw), 0.3, 0.05, 0.05: one pass is not enough for confirm=2
+    script = iter([0.05, 0.3, 0.05, 0.05] + [0.0] * 100)
+    calls = []
+
+    def fake_evaluate(model, task, n=320, seed=0, **kw):
+        calls.append(seed)
+        return {"bit_errors": next(script), "median_bit_errors": 0.0, "bits_per_seq": 0.0,
+                "perfect": 1.0}
+
+    monkeypatch.setattr("memlib.ntm_train.evaluate", fake_evaluate)
+    cfg = TrainConfig(seed=0, max_sequences=400, batch_size=4, window=2, eval_size=8,
+                      confirm=confirm, task_kw=dict(max_len=3))
+    _, res = train(cfg, model=_PerfectCopier())
+    assert res.converged_at == expected_check * 2 * 4  # one check per window of 2 batches of 4
+    assert len({s for s in calls[:-1]}) == len(calls) - 1  # every check on fresh sequences
+
+
+def test_presets_cover_every_task_and_model_and_are_independent_copies():
+    from memlib.algorithmic import TASKS
+    from memlib.ntm_train import LSTM_SIZE, preset
+
+    for task in TASKS:
+        for kind in ("ntm", "lstm"):
+            cfg = preset(task, kind, seed=3, sequences=123)
+            assert (cfg.task, cfg.model, cfg.seed, cfg.max_sequences) == (task, kind, 3, 123)
+    lstm = preset("copy", "lstm")
+    assert lstm.model_kw == LSTM_SIZE
+    a = preset("priority-sort")
+    a.model_kw["read_heads"] = 99  # changing one run's config must not change the preset
+    assert preset("priority-sort").model_kw["read_heads"] != 99
+    with pytest.raises(ValueError, match="unknown task"):
+        preset("sorting")
+
+
+class _MovingCopier(_PerfectCopier):
+    """A perfect copier whose parameter moves every step (so states differ) without new errors."""
+
+    def forward(self, x, trace=False):
+        y, _ = super().forward(x)
+        return y + self.p, None
+
+
+@pytest.mark.parametrize("last_better", [True, False])
+def test_after_convergence_hands_back_the_better_of_last_and_best(monkeypatch, last_better):
+    # checks: 0.05, 0.05 (converged, best), then worse; the final pick compares last vs best
+    checks = iter([0.05, 0.05] + [0.5] * 20)
+    pick = iter([0.0, 0.3] if last_better else [0.3, 0.0])
+
+    def fake_evaluate(model, task, n=320, seed=0, **kw):
+        from memlib.ntm_train import SELECT_SEED
+        v = next(pick) if seed == SELECT_SEED else next(checks, 0.5)
+        return {"bit_errors": v, "median_bit_errors": 0.0, "bits_per_seq": 0.0, "perfect": 1.0}
+
+    monkeypatch.setattr("memlib.ntm_train.evaluate", fake_evaluate)
+    cfg = TrainConfig(seed=0, max_sequences=400, batch_size=4, window=2, eval_size=8, lr=0.1,
+                      after_convergence=40, task_kw=dict(max_len=3))
+    m = _MovingCopier()
+    seen = {}
+    _, res = train(cfg, model=m, progress=lambda s, e: seen.update({s: m.p.item()}))
+    assert res.converged_at == 16 and res.sequences == 56
+    expected = seen[56] if last_better else seen[16]
+    assert m.p.item() == pytest.approx(expected)
+    assert seen[16] != pytest.approx(seen[56])

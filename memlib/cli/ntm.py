@@ -15,10 +15,6 @@ DEFAULT_LENGTHS = {"copy": "10,20,40,80", "repeat-copy": "10,15,20",
                    "associative-recall": "6,10,15", "priority-sort": "20"}
 
 
-
-
-
-
 def _lengths(text):
     try:
         vals = [int(x) for x in text.split(",") if x.strip()]
