@@ -7,8 +7,6 @@ import torch
 
 from memlib.models import addressing as A
 
-torch.set_num_threads(1)  # tiny models: one thread is several times faster here
-
 
 def t(x, dtype=torch.float64):
     return torch.tensor(x, dtype=dtype)

@@ -8,8 +8,6 @@ import torch
 from memlib import algorithmic as alg
 from memlib.models.baselines import SequenceLSTM
 
-torch.set_num_threads(1)  # tiny models: one thread is several times faster here
-
 
 def test_copy_layout_by_hand():
     b = alg.copy(1, seed=3, length=3)

@@ -9,8 +9,6 @@ from memlib.babi.format import parse
 from memlib.babi.generate.distance import distance_stories
 from memlib.models.baselines import QALSTM, babi_lstm, qa_accuracy, story_words, train_qa_lstm
 
-torch.set_num_threads(1)  # small models: one thread is faster on a shared 2-core machine
-
 STORY = """1 Mary moved to the bathroom.
 2 John went to the hallway.
 3 Where is Mary? \tbathroom\t1

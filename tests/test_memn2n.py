@@ -6,8 +6,6 @@ import torch
 from memlib.babi.encode import position_encoding
 from memlib.models.memn2n import MemN2N, cross_entropy, paper_table
 
-torch.set_num_threads(1)
-
 
 def small(**kw):
     torch.manual_seed(0)

@@ -14,8 +14,6 @@ from memlib.memn2n_train import (
     sentence_size,
 )
 
-torch.set_num_threads(1)
-
 STORY = """1 Mary moved to the bathroom.
 2 John went to the hallway.
 3 Where is Mary? \tbathroom\t1

@@ -22,15 +22,6 @@ from memlib.models.memnn import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models: one torch thread (two are several times slower on a loaded 2-core machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def tiny(time_features=False, hops=1, margin=0.5):
     """A model over the vocabulary {nil, a, b} with dim 1, all weights zero."""
     model = MemNN(3, dim=1, hops=hops, time_features=time_features, margin=margin)

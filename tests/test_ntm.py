@@ -11,8 +11,6 @@ from memlib.models import addressing as A
 from memlib.models.ntm import NTM, NTMTrace, build
 from memlib.ntm_train import TrainConfig, evaluate, model_config, train
 
-torch.set_num_threads(1)  # tiny models: one thread is several times faster here
-
 
 def small(**kw):
     torch.manual_seed(0)

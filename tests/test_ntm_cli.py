@@ -12,8 +12,6 @@ from memlib.cli.ntm import command_line
 from memlib.models.ntm import NTM
 from memlib.ntm_train import model_config
 
-torch.set_num_threads(1)  # tiny models: one thread is several times faster here
-
 
 def run(capsys, *argv):
     code = main(list(argv))

@@ -7,14 +7,6 @@ import torch.nn as nn
 from memlib.train import accuracy, fit, minibatches
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class Pairs:
     """A tiny dataset with the Batch interface: len, tensor indexing, .answers."""
 

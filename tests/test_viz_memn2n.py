@@ -15,8 +15,6 @@ from memlib.models.memn2n import MemN2N  # noqa: E402
 from memlib.viz import memn2n as V  # noqa: E402
 from memlib.viz.plots import TRUE_COLOR  # noqa: E402
 
-torch.set_num_threads(1)
-
 QA1 = ("1 Mary moved to the bathroom.\n2 John went to the hallway.\n3 Where is Mary? \tbathroom\t1\n"
        "4 Daniel went back to the hallway.\n5 Sandra moved to the garden.\n6 Where is Daniel? \thallway\t4\n")
 QA2 = ("1 Mary got the milk there.\n2 John moved to the bedroom.\n3 Sandra went back to the kitchen.\n"

@@ -14,8 +14,6 @@ from memlib import algorithmic as alg  # noqa: E402
 from memlib.models.ntm import NTM  # noqa: E402
 from memlib.viz import ntm as V  # noqa: E402
 
-torch.set_num_threads(1)  # tiny models: one thread is several times faster here
-
 M5 = torch.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 1.0, 0.0],
                    [0.0, 1.0, 1.0]])
 K = torch.tensor([1.0, 0.0, 0.0])
