@@ -19,14 +19,30 @@ import nbformat
 from nbclient import NotebookClient
 
 
+def merge_streams(outputs: list) -> list:
+    """Join consecutive stdout (or stderr) pieces into one output, as nbval compares them: how
+    the kernel happened to split a cell's prints between flushes then leaves no trace."""
+    merged = []
+    for out in outputs:
+        prev = merged[-1] if merged else None
+        if (out.get("output_type") == "stream" and prev is not None
+                and prev.get("output_type") == "stream" and prev.get("name") == out.get("name")):
+            prev["text"] = "".join(prev["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
+
+
 def tidy(nb) -> None:
-    """Drop what changes from run to run and is never compared: widget state, timings."""
+    """Drop what changes from run to run and is never compared: widget state, timings, and
+    the kernel's split of printed text into pieces."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("collapsed", None)
         if cell.cell_type == "code":
-            for out in cell.get("outputs", []):
+            cell.outputs = merge_streams(cell.get("outputs", []))
+            for out in cell.outputs:
                 out.get("metadata", {}).pop("execution", None)
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
     if counts != list(range(1, len(counts) + 1)):
