@@ -7,10 +7,10 @@ a row (what `memlib ntm train` stops at). Each run then trains on for --after se
 sequences, and the table prints the worst and the last of those checks after convergence
 (a relapse would show there); the seconds to convergence leave out the time these checks take.
 Finally the model is tested at lengths 20, 40 and 80 (trained on 1–20) on 2,000, 2,000 and 500
-sequences. Large sets matter here: a trained copier fails on rare sequences only, by reading from
-one slot off from the first output step on (a "misaligned" sequence, more bit errors than its
-length), and one such sequence at length 40 costs about 150 bit errors, i.e. 0.47 on the mean of
-320 sequences. Wall-clock seconds depend on the load of the machine: the 1-minute load average
+sequences. Large sets matter here: a trained copier fails on rare sequences only, but there on
+every step, because its read head starts on the wrong slot (a "misaligned" sequence: more bit
+errors than its length). One such sequence at length 40 costs about 150 bit errors, i.e. 0.47 on
+the mean of 320 sequences. Wall-clock seconds depend on the load of the machine: the 1-minute load average
 is printed next to every time.
 
     PYTHONPATH=. nice python benchmarks/ntm_copy.py [--seeds 0,1,2,3,4] [--after 10000]
