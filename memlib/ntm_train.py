@@ -49,7 +49,6 @@ class TrainConfig:
     controller: str = "lstm"  # NTM controller: "lstm" or "ff"
     seed: int = 0
     batch_size: int = 32
-    same_length: bool = True  # one length per batch (no padding); False: lengths mixed, padded
     lr: float = 3e-3
     lr_schedule: tuple = ((1.0, 1e-3),)  # (window bit errors below, new lr)
     lr_converged: float = 1e-3  # rate once converged (lower rates measured no better on copy)
@@ -149,8 +148,8 @@ def train(cfg: TrainConfig, model=None, progress=None) -> tuple[torch.nn.Module,
         return h["bit_errors"]
 
     while res.sequences < cfg.max_sequences and time.perf_counter() - start < cfg.max_seconds:
-        batch = task.batch(cfg.batch_size, cfg.seed * 1_000_003 + step,
-                           same_length=cfg.same_length, **cfg.task_kw)
+        batch = task.batch(cfg.batch_size, cfg.seed * 1_000_003 + step, same_length=True,
+                           **cfg.task_kw)
         step += 1
         logits, _ = model(batch.x)
         loss = alg.loss(logits, batch)
