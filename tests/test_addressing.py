@@ -211,6 +211,24 @@ def test_pure_location_mode_iterates_one_slot_per_step():
         assert w[0, 0].argmax().item() == step  # 5 → 0 → 1 → 2 (wraps)
 
 
+def test_slip_hand_computed_both_directions_and_wrap_around():
+    w = t([[[0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]])  # batch 1, two heads
+    # head 0 slips forward (+1, the direction of s(+1)); head 1 backward
+    out = A.slip(w, 0.2, torch.tensor([[1, -1]]))
+    assert torch.allclose(out, t([[[0.0, 0.8, 0.2, 0.0], [0.0, 0.0, 0.2, 0.8]]]))
+    # forward from the last slot wraps to slot 0; a distribution stays a distribution
+    out = A.slip(w, 0.3, torch.tensor([[1, 1]]))
+    assert torch.allclose(out[0, 1], t([0.3, 0.0, 0.0, 0.7]))
+    assert torch.allclose(out.sum(-1), torch.ones(1, 2, dtype=torch.float64))
+
+
+def test_slip_of_zero_is_the_identity_and_checks_shapes():
+    w = torch.softmax(torch.randn(2, 3, 5), -1)
+    assert torch.equal(A.slip(w, 0.0, torch.ones(2, 3)), w)
+    with pytest.raises(ValueError, match=r"direction must have shape \(batch, heads\)"):
+        A.slip(w, 0.1, torch.ones(2))
+
+
 def test_bad_shapes_name_the_expected_shape():
     with pytest.raises(ValueError, match=r"\(batch, slots, width\)"):
         A.read(bh([0.5, 0.5]), torch.zeros(2, 2))

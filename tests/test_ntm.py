@@ -95,6 +95,33 @@ def test_feedforward_controller_and_bad_arguments():
         m(torch.zeros(2, 7, 10))
 
 
+def test_slip_only_in_training_and_only_when_asked():
+    x = alg.copy(4, seed=1, length=6).x
+    torch.manual_seed(0)
+    plain = small()
+    torch.manual_seed(0)
+    slipping = small(slip=0.3)
+    assert torch.equal(plain(x)[0], slipping.eval()(x)[0])  # eval: no slip, same model
+    assert torch.equal(plain.eval()(x)[0], plain.train()(x)[0])  # slip 0: train = eval
+    slipping.train()
+    torch.manual_seed(1)
+    a = slipping(x)[0]
+    torch.manual_seed(1)
+    assert torch.equal(a, slipping(x)[0])  # seeded: the same slips
+    assert not torch.allclose(a, slipping.eval()(x)[0])
+    assert build(model_config(slipping)).slip == 0.3
+    with pytest.raises(ValueError, match="slip must be in"):
+        small(slip=1.0)
+
+
+def test_evaluate_runs_in_eval_mode_and_restores_the_mode():
+    torch.manual_seed(0)
+    model = NTM(9, 8, controller_size=16, N=12, M=5, slip=0.3)
+    before = evaluate(model.eval(), "copy", n=8, batch_size=4, max_len=5)
+    assert evaluate(model.train(), "copy", n=8, batch_size=4, max_len=5) == before  # no slip
+    assert model.training
+
+
 def test_loss_falls_on_a_fixed_batch():
     m = small()
     b = alg.copy(8, seed=0, length=3)
@@ -207,6 +234,10 @@ def test_presets_cover_every_task_and_model_and_are_independent_copies():
     assert preset("priority-sort").model_kw["read_heads"] != 99
     with pytest.raises(ValueError, match="unknown task"):
         preset("sorting")
+    assert preset("copy").model_kw["slip"] > 0 and preset("copy", slip=0).model_kw["slip"] == 0
+    assert "slip" not in preset("repeat-copy").model_kw
+    with pytest.raises(ValueError, match="NTM only"):
+        preset("copy", "lstm", slip=0.1)
 
 
 class _MovingCopier(_PerfectCopier):
@@ -217,11 +248,17 @@ class _MovingCopier(_PerfectCopier):
         return y + self.p, None
 
 
-@pytest.mark.parametrize("last_better", [True, False])
-def test_after_convergence_hands_back_the_better_of_last_and_best(monkeypatch, last_better):
-    # checks: 0.05, 0.05 (converged, best), then worse; the final pick compares last vs best
+@pytest.mark.parametrize("selection, handed_back", [
+    ([0.3, 0.1, 0.2, 0.4], 32),  # a state in between
+    ([0.3, 0.1, 0.2, 0.1], 56),  # a tie goes to the later state
+    ([0.0, 0.1, 0.2, 0.3], 16),  # the state at convergence
+])
+def test_after_convergence_hands_back_the_state_best_on_the_selection_set(monkeypatch, selection,
+                                                                          handed_back):
+    # held-out checks: 0.05, 0.05 (converged at 16 sequences), then worse; candidates on the
+    # selection set: at convergence (16), every SELECT_EVERY (32, 48) and the last state (56)
     checks = iter([0.05, 0.05] + [0.5] * 20)
-    pick = iter([0.0, 0.3] if last_better else [0.3, 0.0])
+    pick = iter(selection)
 
     def fake_evaluate(model, task, n=320, seed=0, **kw):
         from memlib.ntm_train import SELECT_SEED
@@ -229,12 +266,13 @@ def test_after_convergence_hands_back_the_better_of_last_and_best(monkeypatch, l
         return {"bit_errors": v, "median_bit_errors": 0.0, "bits_per_seq": 0.0, "perfect": 1.0}
 
     monkeypatch.setattr("memlib.ntm_train.evaluate", fake_evaluate)
+    monkeypatch.setattr("memlib.ntm_train.SELECT_EVERY", 16)
     cfg = TrainConfig(seed=0, max_sequences=400, batch_size=4, window=2, eval_size=8, lr=0.1,
                       after_convergence=40, task_kw=dict(max_len=3))
     m = _MovingCopier()
     seen = {}
     _, res = train(cfg, model=m, progress=lambda s, e: seen.update({s: m.p.item()}))
     assert res.converged_at == 16 and res.sequences == 56
-    expected = seen[56] if last_better else seen[16]
-    assert m.p.item() == pytest.approx(expected)
-    assert seen[16] != pytest.approx(seen[56])
+    assert next(pick, None) is None  # every candidate was tested, no more
+    assert m.p.item() == pytest.approx(seen[handed_back])
+    assert len({round(seen[k], 6) for k in (16, 32, 48, 56)}) == 4  # the states differ

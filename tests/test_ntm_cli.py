@@ -25,6 +25,8 @@ def run(capsys, *argv):
     (["ntm", "train", "--task", "copy", "--max-seconds", "abc"], "positive number"),
     (["ntm", "train", "--task", "copy", "--controller", "gru"], "invalid choice"),
     (["ntm", "evaluate", "--checkpoint", "x.pt", "--lengths", "10,a"], "invalid lengths"),
+    (["ntm", "train", "--task", "copy", "--slip", "1"], "invalid fraction"),
+    (["ntm", "train", "--task", "copy", "--slip", "x"], "invalid fraction"),
     (["ntm"], "required"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
@@ -87,6 +89,15 @@ def test_command_line_round_trip():
                                "--max-seconds", "600", "--out", "data/checkpoints/ntm_copy.pt"]
     again = build_parser().parse_args(cmd.split()[1:])
     assert vars(again) | {"func": None} == vars(args) | {"func": None}
+
+
+def test_slip_is_stored_in_the_command_and_refused_for_the_lstm(capsys):
+    from memlib.cli import build_parser
+
+    args = build_parser().parse_args(["ntm", "train", "--task", "copy", "--slip", "0"])
+    assert "--slip 0 " in command_line(args)
+    code, _, err = run(capsys, "ntm", "train", "--task", "copy", "--model", "lstm", "--slip", "0.1")
+    assert code == 2 and "--slip applies to --model ntm only" in err
 
 
 def test_cli_task_names_match_the_task_table():

@@ -26,6 +26,16 @@ def _lengths(text):
     return vals
 
 
+def _fraction(text):
+    try:
+        val = float(text)
+    except ValueError:
+        val = -1.0
+    if not 0 <= val < 1:
+        raise argparse.ArgumentTypeError(f"invalid fraction {text!r} (expected 0 <= ETA < 1)")
+    return val
+
+
 #: the names of memlib.algorithmic.TASKS, spelled out so that `memlib --help` need not import torch
 TASK_NAMES = ("copy", "repeat-copy", "associative-recall", "priority-sort")
 
@@ -43,6 +53,9 @@ def register(subparsers) -> None:
     t.add_argument("--max-seconds", type=positive(float), default=600.0)
     t.add_argument("--sequences", type=positive(int), default=None,
                    help="training budget in sequences (default: the task's preset)")
+    t.add_argument("--slip", type=_fraction, default=None, metavar="ETA",
+                   help="NTM only: fraction of each head's weighting that slips one slot per "
+                        "training step (default: the task's preset; 0 turns it off)")
     t.add_argument("--no-stop", action="store_true",
                    help="train for the whole budget even after convergence")
     t.add_argument("--out", default=None, help="write a checkpoint here")
@@ -64,6 +77,8 @@ def command_line(args) -> str:
     if args.model == "ntm":
         parts += ["--controller", args.controller]
     parts += ["--seed", str(args.seed)]
+    if args.slip is not None:
+        parts += ["--slip", f"{args.slip:g}"]
     if args.sequences:
         parts += ["--sequences", str(args.sequences)]
     parts += ["--max-seconds", f"{args.max_seconds:g}"]
@@ -81,10 +96,12 @@ def _train(args) -> int:
 
     if args.out and not args.out.endswith(".pt"):
         raise UsageError(f"--out must name a .pt file, got {args.out!r}")
+    if args.slip is not None and args.model != "ntm":
+        raise UsageError("--slip applies to --model ntm only")
     memlib.setup(args.seed)
     cfg = preset(args.task, args.model, controller=args.controller, seed=args.seed,
                  max_seconds=args.max_seconds, sequences=args.sequences,
-                 stop_at_convergence=not args.no_stop)
+                 stop_at_convergence=not args.no_stop, slip=args.slip)
 
     def progress(seen, err):
         if not args.json:

@@ -106,6 +106,19 @@ def address(k, beta, g, s, gamma, M, w_prev, stages: bool = False):
     return (w_c, w_g, w_tilde, w) if stages else w
 
 
+def slip(w: torch.Tensor, eta: float, direction: torch.Tensor) -> torch.Tensor:
+    """w'(i) = (1 − η) w(i) + η w(i − d), indices mod N: a fraction η of the weighting slips one slot.
+
+    Not part of the paper's pipeline: a training-time perturbation (see ``NTM(slip=...)``), like a
+    tape head that slips a little at every step. w: (B, H, N); direction d: (B, H) of +1 (towards
+    the next slot, the direction of s(+1)) or −1 → (B, H, N), still a distribution over the slots.
+    """
+    _check("w", w, 3, "(batch, heads, slots)")
+    _check("direction", direction, 2, "(batch, heads)")
+    moved = torch.where(direction.unsqueeze(-1) > 0, w.roll(1, dims=-1), w.roll(-1, dims=-1))
+    return (1 - eta) * w + eta * moved
+
+
 def read(w: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
     """r = Σ_i w(i) M(i), Eq. 2. w: (B, H, N), M: (B, N, M) → r: (B, H, M)."""
     _check("w", w, 3, "(batch, heads, slots)")

@@ -12,6 +12,13 @@ Stability choices (Collier & Beel 2018): the memory starts every episode at the 
 (never zero: cosine similarity of a zero row is 0/0), initial read vectors and weightings are
 learned biases, and the controller outputs that parametrise the heads and the output logits are
 clipped to ±20 (this bounds β, γ and the exponentials).
+
+Slip (training only, ``slip=η``, off by default): before addressing, a fraction η of every
+head's previous weighting slips one slot forward or back (`addressing.slip`, a random direction
+per head and sequence at every step), like a tape head that does not hold still by itself. A head
+then has to keep its place actively, by sharpening (γ) or by a content jump. Without it, a copier
+trained on lengths 1–20 can park its read head loosely: the weight leaks a little each step, too
+little to matter in 20 steps, enough to lose the place in 40 (notebook 03, §6.1).
 """
 
 from __future__ import annotations
@@ -74,7 +81,7 @@ class NTM(nn.Module):
     def __init__(self, input_size: int, output_size: int, *, controller: str = "lstm",
                  controller_size: int = 100, N: int = 128, M: int = 20, read_heads: int = 1,
                  write_heads: int = 1, shift_range: int = 1, clip: float = 20.0,
-                 focus: float = 10.0):
+                 focus: float = 10.0, slip: float = 0.0):
         super().__init__()
         if controller not in ("lstm", "ff"):
             raise ValueError(f"controller must be 'lstm' or 'ff', got {controller!r}")
@@ -82,13 +89,15 @@ class NTM(nn.Module):
             raise ValueError("an NTM needs at least one read and one write head")
         if shift_range < 0 or 2 * shift_range + 1 > N:
             raise ValueError(f"shift_range must satisfy 0 <= R and 2R+1 <= N={N}")
+        if not 0 <= slip < 1:
+            raise ValueError(f"slip must be in [0, 1), got {slip}")
         self.config = dict(input_size=input_size, output_size=output_size, controller=controller,
                            controller_size=controller_size, N=N, M=M, read_heads=read_heads,
                            write_heads=write_heads, shift_range=shift_range, clip=clip,
-                           focus=focus)
+                           focus=focus, slip=slip)
         self.N, self.M, self.R, self.W = N, M, read_heads, write_heads
         self.H, self.K, self.clip = read_heads + write_heads, 2 * shift_range + 1, clip
-        self.kind = controller
+        self.kind, self.slip = controller, slip
         ctrl_in = input_size + read_heads * M
         if controller == "lstm":
             self.controller = nn.LSTMCell(ctrl_in, controller_size)
@@ -153,6 +162,8 @@ class NTM(nn.Module):
             else:
                 h = torch.tanh(self.controller(inp))
             p = self.head_parameters(h)
+            if self.training and self.slip > 0:  # w_{t−1} slips one slot, forward or back
+                w = A.slip(w, self.slip, torch.randint(0, 2, (B, self.H), device=x.device) * 2 - 1)
             stages = A.address(p["k"], p["beta"], p["g"], p["s"], p["gamma"], Mem, w,
                                stages=trace)
             w = stages[-1] if trace else stages  # (B, H, N)
