@@ -255,5 +255,7 @@ def test_gradcheck_every_stage_in_float64():
     assert torch.autograd.gradcheck(A.sharpen, (w_prev, gamma))
     assert torch.autograd.gradcheck(A.read, (w_prev, mem))
     assert torch.autograd.gradcheck(A.write, (mem, ww, e, a))
+    assert torch.autograd.gradcheck(lambda w: A.slip(w, 0.2, torch.tensor([[1, -1], [-1, 1]])),
+                                    (w_prev,))
     assert torch.autograd.gradcheck(
         lambda *xs: A.address(*xs, mem.detach(), w_prev.detach()), (k, beta, g, s, gamma))
