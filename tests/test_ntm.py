@@ -236,6 +236,7 @@ def test_presets_cover_every_task_and_model_and_are_independent_copies():
         preset("sorting")
     assert preset("copy").model_kw["slip"] > 0 and preset("copy", slip=0).model_kw["slip"] == 0
     assert "slip" not in preset("repeat-copy").model_kw
+    assert preset("repeat-copy").warmup_kw and not preset("copy").warmup_kw
     with pytest.raises(ValueError, match="NTM only"):
         preset("copy", "lstm", slip=0.1)
 
@@ -276,3 +277,50 @@ def test_after_convergence_hands_back_the_state_best_on_the_selection_set(monkey
     assert next(pick, None) is None  # every candidate was tested, no more
     assert m.p.item() == pytest.approx(seen[handed_back])
     assert len({round(seen[k], 6) for k in (16, 32, 48, 56)}) == 4  # the states differ
+
+
+class _RecordingCopier(_PerfectCopier):
+    """A perfect copier that notes the sequence length of every batch it is given."""
+
+    def __init__(self):
+        super().__init__()
+        self.lengths = []
+
+    def forward(self, x, trace=False):
+        if self.training:
+            self.lengths.append(int(x[0, :, -1].argmax()))  # the delimiter's step = the length
+        return super().forward(x)
+
+
+def _fake_heldout(calls):
+    def fake_evaluate(model, task, n=320, seed=0, **kw):
+        calls.append(kw)
+        return {"bit_errors": 0.0, "median_bit_errors": 0.0, "bits_per_seq": 0.0, "perfect": 1.0}
+    return fake_evaluate
+
+
+def test_curriculum_trains_on_the_warmup_until_it_is_learned_then_on_the_task(monkeypatch):
+    calls = []
+    monkeypatch.setattr("memlib.ntm_train.evaluate", _fake_heldout(calls))
+    cfg = TrainConfig(seed=0, max_sequences=400, batch_size=4, window=2, eval_size=8,
+                      task_kw=dict(max_len=3), warmup_kw=dict(min_len=5, max_len=6))
+    m = _RecordingCopier()
+    _, res = train(cfg, model=m)
+    # first window (2 batches) on lengths 5–6; it has 0 bit errors, so the task from then on
+    assert all(5 <= n <= 6 for n in m.lengths[:2]) and all(n <= 3 for n in m.lengths[2:])
+    assert any("warm-up learned" in text for s, text in res.events if s == 8)
+    assert res.converged_at == 3 * 2 * 4  # held-out checks (on the task) start after warm-up
+    assert all(kw == dict(max_len=3) for kw in calls)
+
+
+def test_curriculum_that_is_never_learned_never_checks_the_task(monkeypatch):
+    calls = []
+    monkeypatch.setattr("memlib.ntm_train.evaluate", _fake_heldout(calls))
+    cfg = TrainConfig(seed=0, max_sequences=80, batch_size=4, window=2, eval_size=8,
+                      task_kw=dict(max_len=3), warmup_kw=dict(min_len=5, max_len=6),
+                      warmup_until=0.0)  # 0 bit errors is not below 0: the warm-up never ends
+    m = _RecordingCopier()
+    _, res = train(cfg, model=m)
+    assert res.sequences == 80 and res.converged_at is None
+    assert all(5 <= n <= 6 for n in m.lengths)
+    assert calls == [dict(max_len=3)]  # only the final held-out report, on the task itself
