@@ -20,9 +20,9 @@ clip the gradient norm, Adam step. What makes it reliable across seeds (see ``nt
   every step, so the network learns to hold its place actively; this is what carries a copier
   trained on lengths 1–20 over to 40 and 80 (``benchmarks/ntm_copy.py``);
 * **a curriculum** for repeat copy (``warmup_kw``): first lengths 1–20 with 1–3 repeats, then the
-  task itself (lengths 1–10, 1–10 repeats). Sequences of up to 10 vectors fit in the
-  controller's LSTM, so on the task itself most seeds memorise short ones and sit on a plateau
-  for 100,000 sequences; long ones can only be copied through the memory;
+  task itself (lengths 1–10, 1–10 repeats). The shortest sequences fit in the controller's LSTM:
+  trained on the task itself, three of five seeds learned only those and sat on a plateau for
+  100,000 sequences. Sequences of up to 20 vectors can only be copied through the memory;
 * **restart**: a run that is still on the plateau after ``restart_after`` sequences starts again
   from a fresh initialisation (some seeds never leave the plateau);
 * **convergence** as Collier & Beel: fewer than 0.1 bit errors per sequence on 320 fresh,
