@@ -1,5 +1,6 @@
-"""Shared fixtures: official-format excerpts written from babi_spec.md's examples."""
+"""Shared fixtures: official-format bAbI excerpts (Weston et al. 2016), and a strict device."""
 
+import contextlib
 import os
 
 import pytest
@@ -59,3 +60,24 @@ def babi_folder(tmp_path):
         for split in ("train", "test"):
             (tmp_path / filename(task, split)).write_text(text)
     return tmp_path
+
+
+@pytest.fixture
+def strict_device():
+    """``with strict_device(): …`` proves that a code path creates every tensor on the model's device.
+
+    Inside the block torch's default device is "meta": a tensor created without an explicit
+    device lands there, and mixing it with the model's CPU tensors raises. Build the model and the
+    data before the block; run a forward pass and a training step inside it. Yields the device
+    to pass explicitly (the CPU here: the suite has no GPU to test on).
+    """
+
+    @contextlib.contextmanager
+    def block():
+        torch.set_default_device("meta")
+        try:
+            yield torch.device("cpu")
+        finally:
+            torch.set_default_device("cpu")
+
+    return block

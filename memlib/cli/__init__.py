@@ -98,6 +98,13 @@ def main(argv=None) -> int:
     except UsageError as exc:
         print(f"memlib: error: {exc}", file=sys.stderr)
         return 2
+    except (FileNotFoundError, ValueError) as exc:
+        from memlib.checkpoints import CheckpointError
+
+        if isinstance(exc, ValueError) and not isinstance(exc, CheckpointError):
+            raise
+        print(f"memlib: error: {exc}", file=sys.stderr)  # a checkpoint that cannot be loaded
+        return 2
     except KeyboardInterrupt:
         print("memlib: interrupted", file=sys.stderr)
         return 130
