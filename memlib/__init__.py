@@ -1,7 +1,10 @@
 """memlib: memory-augmented neural networks, taught by building them.
 
-The one shared package behind the notebooks. Data (`memlib.babi`, `memlib.algorithmic`)
-feeds models (`memlib.models`), which `memlib.train` fits and `memlib.viz` draws.
+The one shared package behind the notebooks. The arrows run one way: data (`memlib.babi`,
+`memlib.algorithmic`) feeds models (`memlib.models`: modules, traces and pure functions only);
+the recipes (`memlib.recipes`, one per model family, most sharing the fit loop `memlib.train.fit`)
+train and evaluate them; `memlib.checkpoints.load_model` rebuilds any saved model; `memlib.viz`
+draws traces; the notebooks and the command line (`memlib.cli`) sit on top.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ def budget(full, fast):
 
 
 def device():
-    """The one place where the device is chosen: a GPU when present, never required."""
+    """The one place where the device is chosen: a GPU when present, never required.
+
+    Recipes and `memlib … train|evaluate --device` default to it; models create their tensors
+    on the device of their inputs.
+    """
     import torch
 
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

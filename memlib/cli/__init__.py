@@ -75,6 +75,43 @@ def positive(kind=int):
     return parse
 
 
+def device(text: str):
+    """An argparse type: a torch device that this machine has (``cpu``, ``cuda``, ``cuda:1``)."""
+    import torch  # only when --device is given: `memlib --help` need not import torch
+
+    try:
+        value = torch.device(text)
+    except RuntimeError:
+        raise argparse.ArgumentTypeError(f"invalid device {text!r} (expected e.g. cpu, cuda, cuda:1)") from None
+    if value.type == "cuda" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"device {text!r}: no CUDA GPU on this machine")
+    return value
+
+
+def add_run_flags(parser, func, verb: str = "train") -> None:
+    """The last flags of every train and evaluate command: --device (default `memlib.device()`), --json."""
+    parser.add_argument("--device", type=device, default=None,
+                        help=f"where to {verb}: cpu, cuda, cuda:1 … (default: a GPU when present)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    parser.set_defaults(func=func)
+
+
+def command_group(subparsers, name: str, help: str):
+    """The group ``memlib NAME …``; returns the sub-parsers its commands are added to."""
+    group = subparsers.add_parser(name, help=help)
+    sub = group.add_subparsers(dest="command", metavar="COMMAND", parser_class=type(group))
+    sub.required = True
+    return sub
+
+
+def add_babi_data(parser) -> None:
+    """The data flags of a command that trains on bAbI files: --data, --size, --test-data."""
+    parser.add_argument("--data", required=True,
+                        help="folder of qa*_train.txt/qa*_test.txt files (or an unpacked archive)")
+    parser.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
+    parser.add_argument("--test-data", help="evaluate on this folder's test files instead of --data's")
+
+
 def emit_json(obj) -> None:
     """Print `obj` as one JSON object on the last line of stdout."""
     sys.stdout.flush()
