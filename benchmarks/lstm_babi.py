@@ -19,7 +19,7 @@ import memlib
 from memlib.babi.format import load_task
 from memlib.babi.generate import generate
 from memlib.cli import parse_tasks
-from memlib.models.baselines import BABI_LSTM_ACCURACY, TRAIN_PRESET, babi_lstm
+from memlib.recipes.lstm import BABI_LSTM_ACCURACY, TRAIN_PRESET, train
 
 
 def main(argv=None) -> int:
@@ -37,9 +37,9 @@ def main(argv=None) -> int:
         print(f"LSTM baseline, preset {TRAIN_PRESET}, seed {args.seed}, data {'generated' if args.data is None else root}")
         print(f"{'task':>4} {'train %':>8} {'test %':>7} {'published %':>12} {'epochs':>7} {'seconds':>8} {'load avg':>9}")
         for task in args.tasks:
-            train, test = load_task(root, task, "train"), load_task(root, task, "test")
-            r = babi_lstm(train, test, seed=args.seed, **TRAIN_PRESET)
-            print(f"{task:>4} {100 * r['train_accuracy']:>8.1f} {100 * r['test_accuracy']:>7.1f} "
+            train_stories, test = load_task(root, task, "train"), load_task(root, task, "test")
+            _, r = train(dict(TRAIN_PRESET, seed=args.seed), (train_stories, test))
+            print(f"{task:>4} {100 * r['train']['accuracy']:>8.1f} {100 * r['test']['accuracy']:>7.1f} "
                   f"{BABI_LSTM_ACCURACY[task]:>12} {len(r['history'].loss):>7} {r['seconds']:>8.1f} "
                   f"{os.getloadavg()[0]:>9.2f}", flush=True)
     return 0

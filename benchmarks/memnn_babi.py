@@ -13,14 +13,13 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import memlib  # noqa: E402
 from memlib.babi.format import load_task  # noqa: E402
 from memlib.cli import parse_tasks  # noqa: E402
-from memlib.models.memnn import MemNN, evaluate, prepare, train_memnn  # noqa: E402
+from memlib.recipes.memnn import prepare, train  # noqa: E402
 
 
 def main() -> None:
@@ -41,15 +40,13 @@ def main() -> None:
     print("| task | k | time features | train acc | test acc | support acc per hop (test) | epochs | seconds | load avg |")
     print("|---|---|---|---|---|---|---|---|---|")
     for task in args.tasks:
-        vocab, train, test = prepare(load_task(data, task, "train"), load_task(data, task, "test"))
+        prepared = prepare(load_task(data, task, "train"), load_task(data, task, "test"))
         for k in hops:
             for time_features in (True, False):
                 memlib.setup(args.seed)
-                model = MemNN(len(vocab), hops=k, time_features=time_features)
-                start = time.perf_counter()
-                history = train_memnn(model, train, seed=args.seed, progress=False)
-                seconds = time.perf_counter() - start
-                tr, te = evaluate(model, train), evaluate(model, test)
+                config = dict(hops=k, time_features=time_features, seed=args.seed)
+                _, r = train(config, prepared)
+                history, seconds, tr, te = r["history"], r["seconds"], r["train"], r["test"]
                 hop = " / ".join(f"{x:.1%}" for x in te["support_accuracy"])
                 print(f"| {task} | {k} | {'on' if time_features else 'off'} | {tr['accuracy']:.1%} | "
                       f"{te['accuracy']:.1%} | {hop} | {len(history.loss)} | {seconds:.1f} | "

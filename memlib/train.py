@@ -7,12 +7,18 @@ Kept short on purpose so that a learner can read it next to the models it trains
 
 ``loss_fn(model, batch)`` returns the scalar loss of one batch (or ``(loss, parts)`` where
 ``parts`` is a dict of named floats to average and show, e.g. the three hinge terms of MemNN).
-The NTM and MemN2N have their own recipes in ``ntm_train.py`` / ``memn2n_train.py``.
+
+Who uses it: `memlib.recipes.lstm` (the QA LSTM baselines) and `memlib.recipes.memnn` (MemNN),
+and notebook 00's memory reader. Two recipes keep their own loop: `memlib.recipes.memn2n`
+trains several restarts as one batched model and clips each restart's gradient on its own,
+and `memlib.recipes.ntm` draws fresh sequences every step and can roll back, restart and
+follow a curriculum.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -45,9 +51,33 @@ class minibatches:
 
     def __iter__(self):
         n = len(self.data)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        device = self.generator.device  # the order is drawn on the generator's device, the CPU
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator, device=device)
+        else:
+            order = torch.arange(n, device=device)
         for start in range(0, n, self.batch_size):
             yield self.data[order[start:start + self.batch_size]]
+
+
+def epoch_pass(model, loss_fn, batches, optimizer, clip: float | None = None, epoch: int = 0):
+    """One pass over `batches` (forward, backward, clip, step) → mean loss and mean named loss parts."""
+    model.train()
+    total, count, parts = 0.0, 0, {}
+    for batch in batches:
+        out = loss_fn(model, batch)
+        loss, named = out if isinstance(out, tuple) else (out, {})
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()} in epoch {epoch}; lower the learning rate")
+        optimizer.zero_grad()
+        loss.backward()
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+        optimizer.step()
+        total, count = total + loss.item(), count + 1
+        for k, v in named.items():
+            parts[k] = parts.get(k, 0.0) + float(v)
+    return total / max(count, 1), {k: v / max(count, 1) for k, v in parts.items()}
 
 
 def fit(model, loss_fn, batches, optimizer, epochs: int, *, clip: float | None = None,
@@ -70,25 +100,11 @@ def fit(model, loss_fn, batches, optimizer, epochs: int, *, clip: float | None =
     for epoch in bar:
         if schedule is not None:
             schedule(epoch, optimizer)
-        model.train()
-        total, count, parts = 0.0, 0, {}
-        for batch in batches:
-            out = loss_fn(model, batch)
-            loss, named = out if isinstance(out, tuple) else (out, {})
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss.item()} in epoch {epoch}; lower the learning rate")
-            optimizer.zero_grad()
-            loss.backward()
-            if clip is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-            total, count = total + loss.item(), count + 1
-            for k, v in named.items():
-                parts[k] = parts.get(k, 0.0) + float(v)
-        history.loss.append(total / max(count, 1))
-        history.parts.append({k: v / max(count, 1) for k, v in parts.items()})
+        loss, parts = epoch_pass(model, loss_fn, batches, optimizer, clip, epoch)
+        history.loss.append(loss)
+        history.parts.append(parts)
         history.lr.append(optimizer.param_groups[0]["lr"])
-        postfix = {"loss": f"{history.loss[-1]:.4f}"}
+        postfix = {"loss": f"{loss:.4f}"}
         if evaluate is not None:
             metric = float(evaluate(model))
             history.metric.append(metric)
@@ -115,6 +131,23 @@ def fit(model, loss_fn, batches, optimizer, epochs: int, *, clip: float | None =
 
 
 @torch.no_grad()
+def tally(model, batches, counts) -> dict:
+    """Sum ``counts(model, batch) -> {name: number or tensor}`` over `batches`, the model in eval mode.
+
+    The evaluation loop of every recipe that uses `fit`; the model's training mode is restored.
+    """
+    was_training = model.training
+    model.eval()
+    total = {}
+    try:
+        for batch in batches:
+            for name, value in counts(model, batch).items():
+                total[name] = total[name] + value if name in total else value
+    finally:
+        model.train(was_training)
+    return total
+
+
 def accuracy(model, batches, *, predict=None, target=None) -> float:
     """Fraction of correct predictions over `batches` (one batch or an iterable of them).
 
@@ -125,16 +158,24 @@ def accuracy(model, batches, *, predict=None, target=None) -> float:
     target = target or (lambda b: b.answers)
     if hasattr(batches, "answers") or isinstance(batches, torch.Tensor):
         batches = [batches]
-    was_training = model.training
-    model.eval()
-    correct = seen = 0
-    try:
-        for batch in batches:
-            y = target(batch)
-            correct += (predict(model, batch) == y).sum().item()
-            seen += y.numel()
-    finally:
-        model.train(was_training)
-    if seen == 0:
+
+    def counts(m, b):
+        y = target(b)
+        return {"correct": (predict(m, b) == y).sum().item(), "seen": y.numel()}
+
+    n = tally(model, batches, counts)
+    if not n.get("seen"):
         raise ValueError("accuracy needs at least one example")
-    return correct / seen
+    return n["correct"] / n["seen"]
+
+
+def model_device(model) -> torch.device:
+    """The device of `model`'s weights (where its batches must go); the CPU for a model without weights."""
+    weight = next(model.parameters(), None)
+    return weight.device if weight is not None else torch.device("cpu")
+
+
+def to_device(batch, device):
+    """`batch` (a dataclass of tensors, e.g. `memlib.babi.encode.Batch`) with every tensor on `device`."""
+    moved = {f.name: getattr(batch, f.name) for f in dataclasses.fields(batch)}
+    return dataclasses.replace(batch, **{k: v.to(device) for k, v in moved.items() if isinstance(v, torch.Tensor)})

@@ -1,13 +1,15 @@
-"""The bAbI LSTM baseline: reads story words then question words, in order, ignoring padding."""
+"""The bAbI LSTM baseline: reads story words then question words, in order, ignoring padding; its recipe."""
 
 import pytest
 import torch
 import torch.nn as nn
 
+from memlib import checkpoints
 from memlib.babi.encode import Vocab, encode, samples
 from memlib.babi.format import parse
 from memlib.babi.generate.distance import distance_stories
-from memlib.models.baselines import QALSTM, babi_lstm, qa_accuracy, story_words, train_qa_lstm
+from memlib.models.baselines import QALSTM, story_words
+from memlib.recipes.lstm import build, evaluate, fit_model, to_checkpoint, train
 
 STORY = """1 Mary moved to the bathroom.
 2 John went to the hallway.
@@ -79,7 +81,7 @@ def test_nil_word_embedding_is_zero():
     assert torch.all(model.embed.weight[0] == 0)
 
 
-def test_qa_accuracy_counts_top_answers():
+def test_evaluate_counts_top_answers_in_the_qa_result_shape():
     class Fixed(nn.Module):
         def forward(self, memories, queries):
             return torch.tensor([[0.0, 1.0], [2.0, 1.0], [0.0, 3.0]])[: len(queries)], None
@@ -89,9 +91,9 @@ def test_qa_accuracy_counts_top_answers():
     vocab = Vocab.build(s)
     batch = encode(s, vocab, ["bathroom", "hallway"])  # answers: bathroom, hallway, bathroom
     assert batch.answers.tolist() == [0, 1, 0]
-    assert qa_accuracy(Fixed(), batch) == pytest.approx(0 / 3)
-    batch.answers = torch.tensor([1, 0, 1])
-    assert qa_accuracy(Fixed(), batch) == pytest.approx(3 / 3)
+    assert evaluate(Fixed(), batch) == {"accuracy": 0.0, "error": 1.0, "questions": 3}
+    batch.answers = torch.tensor([1, 0, 2])
+    assert evaluate(Fixed(), batch, chunk=2)["accuracy"] == pytest.approx(2 / 3)  # over two chunks
 
 
 def test_learns_the_easy_case_answer_in_the_last_sentence():
@@ -103,22 +105,59 @@ def test_learns_the_easy_case_answer_in_the_last_sentence():
     batch = encode(s, vocab, answers)
     torch.manual_seed(0)
     model = QALSTM(len(vocab), len(answers), embedding_dim=16, hidden_size=16)
-    before = qa_accuracy(model, batch)
-    history = train_qa_lstm(model, batch, epochs=12, lr=0.02, batch_size=32)
+    before = evaluate(model, batch)["accuracy"]
+    history = fit_model(model, batch, epochs=12, lr=0.02, batch_size=32)
     assert history.loss[-1] < history.loss[0] / 2
-    assert before < 0.4 and qa_accuracy(model, batch) > 0.9
+    assert before < 0.4 and evaluate(model, batch)["accuracy"] > 0.9
 
 
-def test_babi_lstm_reports_accuracies_and_keeps_the_best_validation_epoch():
-    train = distance_stories(60, range(3), seed=0, length=3)
-    test = distance_stories(20, range(3), seed=1, length=3)
-    r = babi_lstm(train, test, epochs=3, hidden_size=8, embedding_dim=8, seed=1)
-    assert set(r) == {"model", "vocab", "answers", "train_accuracy", "test_accuracy", "seconds", "history"}
+def test_train_reports_accuracies_and_keeps_the_best_validation_epoch():
+    stories = distance_stories(60, range(3), seed=0, length=3), distance_stories(20, range(3), seed=1, length=3)
+    config = dict(epochs=3, hidden_size=8, embedding_dim=8, seed=1)
+    model, r = train(config, stories, device="cpu")
+    assert set(r) == {"train", "test", "vocab", "answers", "seconds", "history"}
+    assert r["test"]["questions"] == 20 and r["train"]["questions"] == 54  # 10 % of 60 held out to pick the epoch
     assert len(r["history"].loss) == 3 and len(r["history"].metric) == 3  # validation accuracy per epoch
     assert r["history"].best_epoch == max(range(3), key=lambda e: (r["history"].metric[e], -e))
-    assert 0 <= r["train_accuracy"] <= 1 and 0 <= r["test_accuracy"] <= 1
-    assert r["answers"] == sorted(r["answers"]) and r["model"].config["hidden_size"] == 8
-    again = babi_lstm(train, test, epochs=3, hidden_size=8, embedding_dim=8, seed=1)
-    assert again["test_accuracy"] == r["test_accuracy"]  # seeded
+    assert 0 <= r["train"]["accuracy"] <= 1 and r["test"]["error"] == pytest.approx(1 - r["test"]["accuracy"])
+    assert r["answers"] == sorted(r["answers"]) and model.config["hidden_size"] == 8
+    again, r2 = train(config, stories, device="cpu")
+    assert r2["test"] == r["test"] and all(torch.equal(a, b) for a, b in zip(model.parameters(), again.parameters()))
     with pytest.raises(ValueError, match="need questions"):
-        babi_lstm(train, [], epochs=1)
+        train(dict(epochs=1), (stories[0], []))
+    with pytest.raises(TypeError, match="unknown options"):
+        train(dict(epoch=1), stories)
+
+
+def test_build_gives_back_the_stored_model_and_the_per_distance_file(tmp_path):
+    torch.manual_seed(0)
+    models = {d: QALSTM(12, 5, embedding_dim=8, hidden_size=6) for d in (0, 1, 2)}
+    memories, queries = torch.randint(1, 12, (3, 4, 5)), torch.randint(1, 12, (3, 5))
+    state, config = to_checkpoint(models[1])
+    assert config == {"family": "lstm", **models[1].config}
+    one = build({k: v for k, v in config.items() if k != "family"}, state)  # as load_model calls it
+    assert torch.equal(one(memories, queries)[0], models[1](memories, queries)[0])
+    state, config = to_checkpoint(models)
+    checkpoints.save(tmp_path / "d.pt", state, config, {"command": "test"})
+    loaded, meta = checkpoints.load_model(tmp_path / "d.pt")
+    assert sorted(loaded) == [0, 1, 2] and meta == {"command": "test"}
+    for d, model in models.items():
+        assert torch.equal(loaded[d](memories, queries)[0], model(memories, queries)[0]) and not loaded[d].training
+
+
+def test_forward_and_training_step_create_every_tensor_on_the_given_device(strict_device):
+    stories = distance_stories(40, range(3), seed=0, length=3)
+    s = samples(stories)
+    vocab = Vocab.build(s)
+    batch = encode(s, vocab, sorted({x.answer for x in s}))
+    torch.manual_seed(0)
+    model = QALSTM(len(vocab), 6, embedding_dim=8, hidden_size=6)
+    with strict_device() as device:
+        model.to(device)
+        logits, trace = model(batch.memories.to(device), batch.queries.to(device))
+        assert logits.device == device and trace.hidden.device == device
+        before = [p.detach().clone() for p in model.parameters()]
+        history = fit_model(model, batch[:20], valid=batch[20:], epochs=1, batch_size=20)
+        assert len(history.loss) == 1 and all(p.device == device for p in model.parameters())
+        assert not all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+        assert evaluate(model, batch)["questions"] == len(batch)

@@ -6,11 +6,11 @@ import pytest
 
 from memlib import checkpoints
 from memlib.babi.encode import Vocab, encode, samples
-from memlib.babi.format import write_file
+from memlib.babi.format import load_task, write_file
 from memlib.babi.generate.distance import distance_stories
 from memlib.babi.tasks import filename
 from memlib.cli import main
-from memlib.models.baselines import distance_models, qa_accuracy
+from memlib.recipes.lstm import TRAIN_PRESET, evaluate
 
 
 @pytest.fixture
@@ -75,22 +75,29 @@ def test_test_data_evaluates_on_another_folder(capsys, qa1, tmp_path):
     assert code == 0 and info["test_questions"] == 70 and info["test_data"] == str(qa1[1])
     ck = checkpoints.load(out_file)
     assert ck["meta"]["command"].startswith(f"memlib lstm train --data {qa1[0]} --task 1 --seed 0 --epochs 1")
+    model, meta = checkpoints.load_model(out_file)
+    vocab, test = Vocab(meta["vocab"]), load_task(qa1[1], 1, "test")
+    # the stored model gives back the recorded test accuracy (it read the last 20 sentences, as trained)
+    batch = encode(samples(test, TRAIN_PRESET["memory_size"]), vocab, meta["answers"])
+    assert round(evaluate(model, batch)["accuracy"], 4) == info["test_accuracy"]
     assert ck["meta"]["test_accuracy"] == info["test_accuracy"] and ck["config"]["hidden_size"] == 64
     assert "where" in ck["meta"]["vocab"] and ck["meta"]["answers"] == sorted(ck["meta"]["answers"])
 
 
 def test_distance_reports_accuracy_per_distance(capsys, tmp_path):
     out_file = tmp_path / "d.pt"
-    code, out, _ = run(capsys, "lstm", "distance", "--stories", "40", "--epochs", "1", "--out", str(out_file), "--json")
+    code, out, _ = run(capsys, "lstm", "distance", "--stories", "40", "--epochs", "1", "--out", str(out_file), "--json",
+                       "--device", "cpu")
     info = json.loads(out.strip().splitlines()[-1])
     assert code == 0 and info["stories"] == 40 and len(info["per_distance"]) == info["length"]
     assert all(0 <= a <= 1 for a in info["per_distance"])
     ck = checkpoints.load(out_file)
     assert ck["meta"]["command"] == f"memlib lstm distance --seed 0 --stories 40 --epochs 1 --out {out_file}"
     # the shipped form: one file, one LSTM per distance, each giving back its measured accuracy
-    models = distance_models(ck)
-    assert sorted(models) == list(range(info["length"]))
+    assert ck["config"]["family"] == "lstm" and ck["config"]["distances"] == list(range(info["length"]))
+    models, meta = checkpoints.load_model(out_file)
+    assert sorted(models) == list(range(info["length"])) and meta == ck["meta"]
     vocab, answers = Vocab(ck["meta"]["vocab"]), ck["meta"]["answers"]
     for d in (0, info["length"] - 1):
         test = encode(samples(distance_stories(500, d, seed=1000, length=info["length"])), vocab, answers)
-        assert qa_accuracy(models[d], test) == pytest.approx(info["per_distance"][d], abs=1e-4)
+        assert evaluate(models[d], test)["accuracy"] == pytest.approx(info["per_distance"][d], abs=1e-4)

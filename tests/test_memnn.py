@@ -3,22 +3,20 @@
 import pytest
 import torch
 
-from memlib.babi.encode import Sample, Vocab
+from memlib import checkpoints
+from memlib.babi.encode import Batch, Sample, Vocab, samples
 from memlib.babi.format import parse
-from memlib.models.memnn import (
-    LECTURE_STORY,
-    G,
-    I,
-    MemNN,
-    MemNNTrace,
+from memlib.babi.generate.lecture import LECTURE_STORY, lecture_stories
+from memlib.models.memnn import G, I, MemNN, MemNNTrace, hinge, hop_targets, sample_negatives
+from memlib.recipes.memnn import (
+    build,
     encode_samples,
     evaluate,
-    hinge,
-    hop_targets,
-    lecture_stories,
+    fit_model,
     prepare,
-    sample_negatives,
-    train_memnn,
+    to_checkpoint,
+    train,
+    vocab_of,
 )
 
 
@@ -239,7 +237,7 @@ def test_trained_hops_pick_the_lecture_examples_supporting_facts():
     lecture = parse(LECTURE_STORY)
     vocab, train, test = prepare(lecture_stories(200, seed=0), lecture)
     model = MemNN(len(vocab), dim=20, hops=2, time_features=True)
-    train_memnn(model, train, epochs=10, target=None, progress=False)  # as notebook 01 does
+    fit_model(model, train, epochs=10, target=None, progress=False)  # as notebook 01 does
     assert evaluate(model, train)["accuracy"] == 1.0
     _, trace = model(test.memories, test.queries)
     # "Where is Dan now?" → slot 3 "Dan journeyed to the bedroom." → bedroom
@@ -256,6 +254,72 @@ def test_one_hop_cannot_answer_the_two_fact_question():
     accs = {}
     for k in (1, 2):
         model = MemNN(len(vocab), dim=20, hops=k, time_features=True)
-        train_memnn(model, train, epochs=10, progress=False)
+        fit_model(model, train, epochs=10, progress=False)
         accs[k] = evaluate(model, train[objects.nonzero().flatten()])["accuracy"]
     assert accs[2] == 1.0 and accs[1] < 0.8
+
+
+# --- the recipe ----------------------------------------------------------------------------
+
+def test_evaluate_gives_the_qa_result_with_support_accuracy_per_hop():
+    model = tiny(hops=2)
+    with torch.no_grad():
+        model.U_O[0, 1], model.U_O[0, 7] = 1.0, 1.0  # question word a likes memories with word a
+        model.U_R[0, 1], model.U_R[0, 7] = 1.0, 1.0  # and answers a
+    batch = Batch(memories=torch.tensor([[[1], [2]], [[2], [1]], [[2], [1]]]),  # word a in slot 0, 1, 1
+                  queries=torch.tensor([[1], [1], [1]]), answers=torch.tensor([1, 2, 1]),
+                  supports=torch.tensor([[0, -1], [0, 1], [1, -1]]), lengths=torch.tensor([2, 2, 2]))
+    result = evaluate(model, batch, chunk=2)
+    # every hop picks word a's slot; answers: a, a, a → right on 2 of 3
+    # hop 1 targets 0, 0, 1 → right 2/3; hop 2 targets 0 (repeated), 1, 1 → right 3/3
+    assert result == {"accuracy": pytest.approx(2 / 3), "error": pytest.approx(1 / 3), "questions": 3,
+                      "support_accuracy": [pytest.approx(2 / 3), 1.0]}
+
+
+def test_train_builds_a_seeded_model_and_reports_train_and_test():
+    data = prepare(lecture_stories(30, seed=0), lecture_stories(10, seed=1))
+    model, result = train(dict(dim=10, epochs=2), data, device="cpu")
+    assert set(result) == {"train", "test", "history", "seconds"} and len(result["history"].loss) <= 2
+    assert result["test"]["questions"] == len(data[2]) and len(result["test"]["support_accuracy"]) == 2
+    again, _ = train(dict(dim=10, epochs=2), data, device="cpu")
+    assert torch.equal(model.U_O, again.U_O) and torch.equal(model.U_R, again.U_R)
+    with pytest.raises(TypeError, match="unknown options"):
+        train(dict(hop=1), data)
+
+
+def test_build_and_vocab_of_give_back_a_stored_model(tmp_path):
+    vocab, batch, _ = prepare(lecture_stories(5, seed=0))
+    torch.manual_seed(0)
+    model = MemNN(len(vocab), dim=6, hops=2, time_features=False)
+    checkpoints.save(tmp_path / "m.pt", *to_checkpoint(model), {"vocab": vocab.words})
+    loaded, meta = checkpoints.load_model(tmp_path / "m.pt")
+    assert isinstance(loaded, MemNN) and loaded.config == model.config and not loaded.training
+    assert torch.equal(loaded(batch.memories, batch.queries)[0], model(batch.memories, batch.queries)[0])
+    assert vocab_of(meta).words == vocab.words and vocab_of(meta)["milk"] == vocab["milk"]
+    assert isinstance(build(dict(model.config), model.state_dict()), MemNN)
+
+
+def test_a_shipped_checkpoint_gives_back_its_recorded_test_accuracy():
+    from memlib.babi.generate import generate_stories
+
+    model, meta = checkpoints.load_model("memnn_task2_k2")
+    test = encode_samples(samples(generate_stories(2, 1000, seed=0, split="test"), 0), vocab_of(meta))
+    result = evaluate(model, test)
+    assert round(result["accuracy"], 4) == meta["test_accuracy"]
+    assert [round(x, 4) for x in result["support_accuracy"]] == meta["support_accuracy"]
+
+
+@pytest.mark.parametrize("time_features", [False, True])
+def test_forward_and_training_step_create_every_tensor_on_the_given_device(strict_device, time_features):
+    vocab, batch, _ = prepare(lecture_stories(6, seed=0))
+    torch.manual_seed(0)
+    model = MemNN(len(vocab), dim=6, hops=2, time_features=time_features)
+    with strict_device() as device:
+        model.to(device)
+        scores, trace = model(batch.memories.to(device), batch.queries.to(device))
+        assert scores.device == device and trace.chosen.device == device
+        before = model.U_O.detach().clone()
+        history = fit_model(model, batch, epochs=1, batch_size=len(batch), negatives=3, progress=False)
+        assert len(history.loss) == 1 and not torch.equal(before, model.U_O) and model.U_O.device == device
+        fit_model(model, batch, epochs=1, negatives=None, target=None, progress=False)  # the full sum
+        assert len(evaluate(model, batch)["support_accuracy"]) == 2

@@ -5,9 +5,11 @@ import json
 import pytest
 import torch
 
+from memlib import checkpoints
 from memlib.babi.format import write_file
+from memlib.babi.generate.lecture import lecture_stories
 from memlib.cli import main
-from memlib.models import memnn
+from memlib.recipes.memnn import vocab_of
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -22,8 +24,8 @@ def data(tmp_path_factory):
     """Two folders of lecture-world stories filed as task 2 (train 60 stories, test 20)."""
     root = tmp_path_factory.mktemp("babi")
     for name, seed in (("a", 0), ("b", 5)):
-        write_file(root / name / "qa2_two-supporting-facts_train.txt", memnn.lecture_stories(60, seed=seed))
-        write_file(root / name / "qa2_two-supporting-facts_test.txt", memnn.lecture_stories(20, seed=seed + 1))
+        write_file(root / name / "qa2_two-supporting-facts_train.txt", lecture_stories(60, seed=seed))
+        write_file(root / name / "qa2_two-supporting-facts_test.txt", lecture_stories(20, seed=seed + 1))
     return root
 
 
@@ -55,14 +57,16 @@ def test_both_time_feature_flags_work(data, capsys):
 def test_test_data_evaluates_on_another_folder_and_save_records_the_command(data, capsys, tmp_path):
     ckpt = tmp_path / "m.pt"
     code, out, _ = run(capsys, "--data", data / "a", "--test-data", data / "b", "--task", 2, "--epochs", 2,
-                       "--seed", 3, "--save", ckpt, "--json")
+                       "--seed", 3, "--save", ckpt, "--json", "--device", "cpu")
     assert code == 0
-    model, vocab, meta = memnn.load(ckpt)
+    model, meta = checkpoints.load_model(ckpt)
+    vocab = vocab_of(meta)
     assert meta["command"].startswith("memlib memnn train --data ")
     assert f"--test-data {data / 'b'}" in meta["command"] and "--seed 3" in meta["command"]
     assert "--epochs 2" in meta["command"] and "--time-features" in meta["command"]
     assert meta["test_accuracy"] == json.loads(out.strip().splitlines()[-1])["test_accuracy"]
     assert model.hops == 2 and len(vocab) == model.V and vocab.words == meta["vocab"]
+    assert checkpoints.load(ckpt)["config"] == {"family": "memnn", **model.config}
     assert ckpt.stat().st_size < 1_000_000
 
 

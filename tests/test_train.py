@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn as nn
 
-from memlib.train import accuracy, fit, minibatches
+from memlib.train import accuracy, fit, minibatches, model_device, tally, to_device
 
 
 class Pairs:
@@ -147,3 +147,40 @@ def test_accuracy_counts_correct_predictions_and_restores_training_mode():
     assert model.training
     with pytest.raises(ValueError, match="at least one"):
         accuracy(model, [])
+
+
+def test_tally_sums_named_counts_over_batches_and_restores_training_mode():
+    model = Linear()
+    model.train()
+    d = data(10)
+    seen = []
+
+    def counts(m, b):
+        seen.append(m.training)
+        return {"n": len(b), "right": (b.answers == 1).sum()}
+
+    total = tally(model, minibatches(d, 4, shuffle=False), counts)
+    assert total["n"] == 10 and int(total["right"]) == int((d.answers == 1).sum())
+    assert seen == [False, False, False] and model.training
+    assert tally(model, [], counts) == {}
+
+
+def test_to_device_moves_every_tensor_field_and_model_device_finds_the_weights():
+    from memlib.babi.encode import Batch
+
+    b = Batch(*(torch.zeros(2, dtype=torch.long) for _ in range(5)))
+    moved = to_device(b, "meta")
+    tensors = [t for t in vars(moved).values() if isinstance(t, torch.Tensor)]
+    assert isinstance(moved, Batch) and len(tensors) >= 5 and all(t.device.type == "meta" for t in tensors)
+    assert b.memories.device.type == "cpu"  # the original is left where it was
+    assert model_device(Linear().to("meta")).type == "meta" and model_device(nn.ReLU()) == torch.device("cpu")
+
+
+def test_minibatches_and_a_training_step_create_no_tensor_off_the_device(strict_device):
+    torch.manual_seed(0)
+    model, d = Linear(), data(16)
+    with strict_device() as device:
+        history = fit(model, ce, minibatches(d, 8, seed=0), torch.optim.SGD(model.parameters(), lr=0.1), 1,
+                      evaluate=lambda m: accuracy(m, d), patience=1, progress=False)
+        assert len(history.loss) == 1 and model.layer.weight.device == device
+        assert len(list(minibatches(d, 8, shuffle=False))) == 2

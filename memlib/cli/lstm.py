@@ -6,7 +6,7 @@ import os
 import pathlib
 import shlex
 
-from memlib.cli import UsageError, emit_json, positive, task_number
+from memlib.cli import UsageError, add_run_flags, emit_json, positive, task_number
 
 
 def register(subparsers) -> None:
@@ -25,8 +25,7 @@ def register(subparsers) -> None:
                         "test on the official set)")
     t.add_argument("--epochs", type=positive(int), default=None, help="training epochs (default: preset)")
     t.add_argument("--out", default=None, help="write a checkpoint (.pt) here")
-    t.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    t.set_defaults(func=_train)
+    add_run_flags(t, _train)
 
     d = sub.add_parser("distance", help="train on stories whose supporting fact sits 0..N-1 statements "
                                         "back; print accuracy per distance")
@@ -34,8 +33,7 @@ def register(subparsers) -> None:
     d.add_argument("--stories", type=positive(int), default=None, help="training stories (default: preset)")
     d.add_argument("--epochs", type=positive(int), default=None, help="training epochs (default: preset)")
     d.add_argument("--out", default=None, help="write a checkpoint (.pt) here")
-    d.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    d.set_defaults(func=_distance)
+    add_run_flags(d, _distance)
 
 
 def _command(args, *parts) -> str:
@@ -58,29 +56,30 @@ def _train(args) -> int:
     from memlib import checkpoints
     from memlib.babi.format import BabiFormatError, load_task
     from memlib.babi.tasks import SLUGS
-    from memlib.models.baselines import BABI_LSTM_ACCURACY, TRAIN_PRESET, babi_lstm
+    from memlib.recipes.lstm import BABI_LSTM_ACCURACY, TRAIN_PRESET, to_checkpoint, train
 
     _check_out(args)
     memlib.setup(args.seed)
     test_root = args.test_data or args.data
     try:
-        train = load_task(args.data, args.task, "train", args.size)
+        train_stories = load_task(args.data, args.task, "train", args.size)
         test = load_task(test_root, args.task, "test", "1k")
     except (FileNotFoundError, NotADirectoryError, BabiFormatError) as exc:
         raise UsageError(str(exc)) from None
     options = dict(TRAIN_PRESET, **({"epochs": args.epochs} if args.epochs else {}))
-    r = babi_lstm(train, test, seed=args.seed, progress=not args.json, **options)
+    model, r = train(dict(options, seed=args.seed), (train_stories, test), progress=not args.json,
+                     device=args.device)
     load = os.getloadavg()[0]
     info = {"task": args.task, "slug": SLUGS[args.task], "seed": args.seed, "size": args.size,
             "data": os.fspath(args.data), "test_data": os.fspath(test_root),
-            "train_questions": sum(len(s.questions) for s in train),
+            "train_questions": sum(len(s.questions) for s in train_stories),
             "test_questions": sum(len(s.questions) for s in test),
-            "train_accuracy": round(r["train_accuracy"], 4), "test_accuracy": round(r["test_accuracy"], 4),
+            "train_accuracy": round(r["train"]["accuracy"], 4), "test_accuracy": round(r["test"]["accuracy"], 4),
             "published_accuracy": BABI_LSTM_ACCURACY[args.task] / 100, "epochs": options["epochs"],
             "seconds": round(r["seconds"], 2), "loadavg": round(load, 2)}
     if not args.json:
-        print(f"LSTM on task {args.task} ({SLUGS[args.task]}): train accuracy {100 * r['train_accuracy']:.1f} %, "
-              f"test accuracy {100 * r['test_accuracy']:.1f} % "
+        print(f"LSTM on task {args.task} ({SLUGS[args.task]}): train accuracy {100 * r['train']['accuracy']:.1f} %, "
+              f"test accuracy {100 * r['test']['accuracy']:.1f} % "
               f"(published, bAbI paper Table 3: {BABI_LSTM_ACCURACY[args.task]} %)")
         print(f"{info['train_questions']} training / {info['test_questions']} test questions; "
               f"{r['seconds']:.1f} seconds (load avg {load:.2f})")
@@ -88,7 +87,7 @@ def _train(args) -> int:
         meta = {"command": _command(args, "train", "--data", os.fspath(args.data), "--task", str(args.task)),
                 "vocab": r["vocab"].words, "answers": r["answers"],
                 **{k: v for k, v in info.items() if k not in ("data", "test_data")}}
-        checkpoints.save(args.out, r["model"].state_dict(), r["model"].config, meta)
+        checkpoints.save(args.out, *to_checkpoint(model), meta)
         info["checkpoint"] = args.out
     if args.json:
         emit_json(info)
@@ -98,26 +97,23 @@ def _train(args) -> int:
 def _distance(args) -> int:
     import memlib
     from memlib import checkpoints
-    from memlib.models.baselines import distance_lstm
+    from memlib.recipes.lstm import to_checkpoint, train_distance
 
     _check_out(args)
     memlib.setup(args.seed)
     options = {k: v for k, v in (("stories", args.stories), ("epochs", args.epochs)) if v is not None}
-    r = distance_lstm(seed=args.seed, progress=not args.json, **options)
+    models, r = train_distance(dict(options, seed=args.seed), progress=not args.json, device=args.device)
     load = os.getloadavg()[0]
-    info = {k: v for k, v in r.items() if k not in ("models", "vocab", "answers")}
+    info = {k: v for k, v in r.items() if k not in ("vocab", "answers")}
     info["loadavg"] = round(load, 2)
     if not args.json:
         print(f"One LSTM per distance, {info['stories']} stories of {info['length']} statements each: "
               f"{r['seconds']:.1f} seconds (load avg {load:.2f})")
-        print("distance       " + " ".join(f"{d:>5}" for d in r["models"]))
+        print("distance       " + " ".join(f"{d:>5}" for d in models))
         print("test accuracy  " + " ".join(f"{a:5.2f}" for a in info["per_distance"]))
     if args.out:
-        models = r["models"]
-        state = {f"{d}.{k}": v for d, m in models.items() for k, v in m.state_dict().items()}
-        config = dict(next(iter(models.values())).config, distances=list(models))
         meta = {"command": _command(args, "distance"), "vocab": r["vocab"].words, "answers": r["answers"], **info}
-        checkpoints.save(args.out, state, config, meta)
+        checkpoints.save(args.out, *to_checkpoint(models), meta)
         info["checkpoint"] = args.out
     if args.json:
         emit_json(info)

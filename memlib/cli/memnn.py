@@ -6,31 +6,33 @@ import argparse
 import os
 import shlex
 import sys
-import time
 
-from memlib.cli import UsageError, emit_json, positive, task_number
+from memlib.cli import (
+    UsageError,
+    add_babi_data,
+    add_run_flags,
+    command_group,
+    emit_json,
+    positive,
+    task_number,
+)
 
 
 def register(subparsers) -> None:
-    group = subparsers.add_parser("memnn", help="strongly supervised Memory Network (Weston et al. 2014)")
-    sub = group.add_subparsers(dest="command", metavar="COMMAND", parser_class=type(group))
-    sub.required = True
+    sub = command_group(subparsers, "memnn", "strongly supervised Memory Network (Weston, Chopra & Bordes 2015)")
     p = sub.add_parser("train", help="train on one bAbI task; print accuracy, supporting-fact accuracy per hop, seconds")
-    p.add_argument("--data", required=True, help="folder of qa*_train.txt/qa*_test.txt files (or an unpacked archive)")
+    add_babi_data(p)
     p.add_argument("--task", required=True, type=task_number, help="bAbI task number 1..20")
     p.add_argument("--hops", type=positive(int), default=2, help="k, the number of argmax hops of O (default 2)")
     p.add_argument("--time-features", action=argparse.BooleanOptionalAction, default=True,
                    help="the three 'older than' write-time features of §3.4 (default on)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--test-data", help="evaluate on this folder's test file instead of --data's")
-    p.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
     p.add_argument("--epochs", type=positive(int), default=30, help="at most this many epochs (default 30)")
     p.add_argument("--dim", type=positive(int), default=100, help="embedding dimension n (default 100)")
     p.add_argument("--lr", type=positive(float), default=0.01, help="SGD learning rate (default 0.01)")
     p.add_argument("--negatives", type=positive(int), default=20, help="sampled negatives per term (default 20)")
     p.add_argument("--save", metavar="FILE", help="write a checkpoint (.pt) with the command and metrics")
-    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    p.set_defaults(func=train)
+    add_run_flags(p, train)
 
 
 def _command(args) -> str:
@@ -54,21 +56,20 @@ def train(args) -> int:
     import memlib
     from memlib import checkpoints
     from memlib.babi.format import BabiFormatError, load_task
-    from memlib.models.memnn import MemNN, evaluate, prepare, train_memnn
+    from memlib.recipes import memnn as recipe
 
     memlib.setup(args.seed)
     try:
         train_stories = load_task(args.data, args.task, "train", args.size)
         test_stories = load_task(args.test_data or args.data, args.task, "test", args.size)
-        vocab, train_batch, test_batch = prepare(train_stories, test_stories)
+        vocab, train_batch, test_batch = recipe.prepare(train_stories, test_stories)
     except (FileNotFoundError, NotADirectoryError, BabiFormatError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    model = MemNN(len(vocab), dim=args.dim, hops=args.hops, time_features=args.time_features)
-    start = time.perf_counter()
-    history = train_memnn(model, train_batch, epochs=args.epochs, lr=args.lr, negatives=args.negatives,
-                          seed=args.seed, progress=not args.json and sys.stderr.isatty())
-    seconds = time.perf_counter() - start
-    tr, te = evaluate(model, train_batch), evaluate(model, test_batch)
+    config = dict(dim=args.dim, hops=args.hops, time_features=args.time_features, epochs=args.epochs, lr=args.lr,
+                  negatives=args.negatives, seed=args.seed)
+    model, r = recipe.train(config, (vocab, train_batch, test_batch), progress=not args.json and sys.stderr.isatty(),
+                            device=args.device)
+    history, seconds, tr, te = r["history"], r["seconds"], r["train"], r["test"]
     result = {
         "task": args.task, "hops": args.hops, "time_features": args.time_features, "seed": args.seed,
         "train_accuracy": round(tr["accuracy"], 4), "test_accuracy": round(te["accuracy"], 4),
@@ -79,7 +80,7 @@ def train(args) -> int:
     }
     if args.save:
         command = _command(args)
-        checkpoints.save(args.save, model.state_dict(), model.config,
+        checkpoints.save(args.save, *recipe.to_checkpoint(model),
                          {**result, "command": command, "vocab": list(vocab.words),
                           "loss": [round(x, 5) for x in history.loss], "torch": str(torch.__version__)})
         result["saved"] = str(args.save)

@@ -1,4 +1,4 @@
-"""The strongly supervised Memory Network (Weston, Chopra & Bordes 2014) as the lecture shows it.
+"""The strongly supervised Memory Network (Weston, Chopra & Bordes 2015) as the lecture shows it.
 
 Four components, each a named piece below:
 
@@ -21,7 +21,7 @@ loop runs from the newest memory back to the oldest (the challenger is the older
 question is newer than every memory, and after hop 1 "the time of x" is the slot picked by the
 previous hop.
 
-Training (eqs. 6–8): a margin ranking loss on the labelled supporting facts and answer, with
+Training (§3.1, eqs. 6–8): a margin ranking loss on the labelled supporting facts and answer, with
 sampled negatives, hop h fed the *true* facts of hops < h. A sample with fewer supporting
 facts than hops repeats its last fact as the target of the extra hops. With time features each
 pair (true fact, negative) is scored in the loop's order, the older memory as y. The paper's
@@ -29,6 +29,8 @@ App. C scores both orders; with 0/1 bits the order "newer as y" has no time bit 
 so it asks the content score alone to separate "Mary went to the garden" from "Mary went to
 the kitchen", which no score can do for every story: the loss never reaches zero and a few
 percent of the choices keep flipping (in one run on task 2: 98.8 % test accuracy vs 99.8 % with our order).
+
+The model and its objective live here; `memlib.recipes.memnn` prepares the data, trains and loads it.
 """
 
 from __future__ import annotations
@@ -38,14 +40,12 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from memlib.babi.encode import Batch, Vocab, encode, samples
-
 # ----------------------------------------------------------------------------- I and G
 
 def I(words: torch.Tensor, vocab_size: int) -> torch.Tensor:  # noqa: E743 - the lecture's name
     """I: bag of words of padded word ids ``(..., L)`` → counts ``(..., V)``; the nil word 0 is dropped."""
-    counts = torch.zeros(*words.shape[:-1], vocab_size)
-    counts.scatter_add_(-1, words, torch.ones(words.shape))
+    counts = torch.zeros(*words.shape[:-1], vocab_size, device=words.device)
+    counts.scatter_add_(-1, words, torch.ones(words.shape, device=words.device))
     counts[..., 0] = 0.0
     return counts
 
@@ -123,9 +123,9 @@ class MemNN(nn.Module):
         B, M, V = memory.shape
         t = self.time_features
         ey = self.phi_y(memory, t) @ self.U_O.T  # (B, M, n): U_O Φy(m_i), once for all hops
-        found = torch.zeros(B, V)  # words of the memories found so far
-        t_x = torch.full((B,), M)  # the question is newer than every memory
-        rows = torch.arange(B)
+        found = memory.new_zeros(B, V)  # words of the memories found so far
+        t_x = torch.full((B,), M, device=memory.device)  # the question is newer than every memory
+        rows = torch.arange(B, device=memory.device)
         chosen, scores, versus = [], [], []
         for _ in range(self.hops):
             ux = self.phi_x(q, found, t) @ self.U_O.T  # (B, n): U_O Φx(x)
@@ -151,10 +151,10 @@ class MemNN(nn.Module):
         c (B, M): content scores s_O(x, m_i); a (B, 3): weights of the time bits; t_x (B,): time of x.
         """
         B, M = c.shape
-        rows = torch.arange(B)
+        rows = torch.arange(B, device=c.device)
         best = mask.long().sum(1) - 1  # (B,) newest written slot
         for i in range(M - 1, -1, -1):
-            i_ = torch.full((B,), i)
+            i_ = torch.full((B,), i, device=c.device)
             bits = torch.stack([t_x < i_, t_x < best, i_ < best], -1).float()  # Φt(x, m_i, m_best)
             beats = c[:, i] - c[rows, best] + (a * bits).sum(-1) > 0  # s_Ot(x, m_i, m_best) > 0
             best = torch.where(mask[:, i] & (i_ < best) & beats, i_, best)
@@ -164,7 +164,7 @@ class MemNN(nn.Module):
     def margins(c, a, mask, t_x, o) -> torch.Tensor:
         """How much the chosen m_o beats each m_i in the loop's comparison (older one as y); 0 at o and empty slots."""
         B, M = c.shape
-        slots = torch.arange(M).expand(B, M)
+        slots = torch.arange(M, device=c.device).expand(B, M)
         t_x, o = t_x.unsqueeze(1).expand(B, M), o.unsqueeze(1).expand(B, M)
         c_o = c.gather(1, o)
 
@@ -178,7 +178,7 @@ class MemNN(nn.Module):
     def R(self, q: torch.Tensor, found: torch.Tensor) -> torch.Tensor:
         """R: s_R(q + m_o1 + …, w) for every word w → (B, V); nil gets -inf."""
         fx = self.phi_x(q, found)  # (B, 3V)
-        fw = self.phi_y(torch.eye(self.V))  # (V, 3V): each word as a one-word answer
+        fw = self.phi_y(torch.eye(self.V, device=q.device))  # (V, 3V): each word as a one-word answer
         scores = (fx @ self.U_R.T) @ (fw @ self.U_R.T).T  # (B, V)
         scores[:, 0] = float("-inf")
         return scores
@@ -206,7 +206,7 @@ class MemNN(nn.Module):
     # --- training ----------------------------------------------------------------------
     def loss_terms(self, memories, queries, supports, answers, negatives: int | None = None,
                    generator: torch.Generator | None = None) -> dict:
-        """The hinge terms of the lecture, summed over the batch: ``{"O1": …, "O2": …, "R": …}``.
+        """The hinge terms of the lecture (§3.1 eqs. 6–8), summed over the batch: ``{"O1": …, "O2": …, "R": …}``.
 
         Hop h sees the true supporting facts of the earlier hops (strong supervision).
         negatives: how many f̄ (and r̄) to sample per term; None sums over all of them.
@@ -217,10 +217,10 @@ class MemNN(nn.Module):
         ok = (targets >= 0).all(1) & (targets < M).all(1)  # samples whose facts are all in memory
         t = self.time_features
         fy = self.phi_y(memory, t)  # (B, M, D)
-        rows = torch.arange(B)
-        slots = torch.arange(M).expand(B, M)
-        found = torch.zeros(B, V)
-        t_x = torch.full((B,), M)
+        rows = torch.arange(B, device=memory.device)
+        slots = torch.arange(M, device=memory.device).expand(B, M)
+        found = memory.new_zeros(B, V)
+        t_x = torch.full((B,), M, device=memory.device)
         terms = {}
         for h in range(self.hops):
             o = targets[:, h].clamp(min=0)
@@ -239,12 +239,12 @@ class MemNN(nn.Module):
             found = found + memory[rows, o]
             t_x = o
         # R: rank the true answer word above sampled wrong words r̄
-        words = torch.ones(B, V, dtype=torch.bool)
+        words = torch.ones(B, V, dtype=torch.bool, device=memory.device)
         words[:, 0] = False
         words[rows, answers] = False
         neg, valid = sample_negatives(words, negatives, generator)
         fx = self.phi_x(q, found).unsqueeze(1)  # (B, 1, 3V)
-        fw = self.phi_y(torch.eye(V))  # (V, 3V)
+        fw = self.phi_y(torch.eye(V, device=memory.device))  # (V, 3V)
         pos = self.s(self.U_R, fx, fw[answers].unsqueeze(1))  # (B, 1)
         terms["R"] = (hinge(pos, self.s(self.U_R, fx, fw[neg]), self.margin) * (valid & ok.unsqueeze(1))).sum()
         return terms
@@ -257,7 +257,7 @@ class MemNN(nn.Module):
 def hop_targets(supports: torch.Tensor, hops: int) -> torch.Tensor:
     """The true slot for each hop (B, k): the supporting facts in order, the last one repeated; -1 = none."""
     B, S = supports.shape
-    out = torch.full((B, hops), -1, dtype=torch.long)
+    out = torch.full((B, hops), -1, dtype=torch.long, device=supports.device)
     for h in range(hops):
         out[:, h] = supports[:, h] if h < S else out[:, h - 1]
         if h > 0:
@@ -272,141 +272,7 @@ def sample_negatives(allowed: torch.Tensor, n: int | None, generator=None):
     """
     B, N = allowed.shape
     if n is None:
-        return torch.arange(N).expand(B, N), allowed
-    keys = torch.rand(B, N, generator=generator).masked_fill(~allowed, -1.0)
+        return torch.arange(N, device=allowed.device).expand(B, N), allowed
+    keys = torch.rand(B, N, generator=generator, device=allowed.device).masked_fill(~allowed, -1.0)
     top = keys.topk(min(n, N), dim=1)
     return top.indices, top.values >= 0
-
-
-# ----------------------------------------------------------------------------- data and training
-
-def prepare(train_stories, test_stories=(), memory_size: int = 0):
-    """Stories → (vocab, train Batch, test Batch or None); answers are word ids (single words only).
-
-    memory_size=0 keeps every statement of the story: a MemNN reads its whole memory.
-    The vocabulary covers train and test words (a test-only word keeps its random vector).
-    """
-    train = samples(train_stories, memory_size)
-    test = samples(test_stories, memory_size) if test_stories else []
-    vocab = Vocab.build(train + test)
-    return vocab, encode_samples(train, vocab), (encode_samples(test, vocab) if test else None)
-
-
-def encode_samples(items, vocab: Vocab) -> Batch:
-    """Samples → a Batch whose answers are word ids; MemNN's R answers with one word, so "a,b" is refused."""
-    items = list(items)
-    for s in items:
-        if "," in s.answer:
-            raise ValueError(f"MemNN answers with a single word; got {s.answer!r} for {s.question!r}")
-    return encode(items, vocab, vocab.words)
-
-
-@torch.no_grad()
-def evaluate(model: MemNN, batch: Batch, chunk: int = 500) -> dict:
-    """Answer accuracy and supporting-fact accuracy per hop (chosen slot = true slot)."""
-    model.eval()
-    right, hop_right, seen, hop_seen = 0, torch.zeros(model.hops), 0, torch.zeros(model.hops)
-    for start in range(0, len(batch), chunk):
-        b = batch[slice(start, start + chunk)]
-        _, trace = model(b.memories, b.queries)
-        right += (trace.answer == b.answers).sum().item()
-        seen += len(b)
-        targets = hop_targets(b.supports, model.hops)
-        known = targets >= 0
-        hop_right += ((trace.chosen == targets) & known).sum(0)
-        hop_seen += known.sum(0)
-    return {"accuracy": right / seen,
-            "support_accuracy": (hop_right / hop_seen.clamp(min=1)).tolist()}
-
-
-def train_memnn(model: MemNN, train: Batch, *, epochs: int = 30, lr: float = 0.01,
-                batch_size: int = 8, negatives: int | None = 20, seed: int = 0,
-                halve_every: int | None = 10, target: float | None = 1.0, clip: float | None = 10.0,
-                progress: bool = True, desc: str = "MemNN"):
-    """SGD on the hinge loss (paper §5.2: lr 0.01, γ 0.1); stops early at `target` train accuracy.
-
-    The learning rate is halved every `halve_every` epochs (our addition: plain SGD keeps
-    flipping a few hop-2 choices back and forth at a constant rate).
-    """
-    from memlib.train import fit, minibatches
-
-    gen = torch.Generator().manual_seed(seed)
-
-    def loss_fn(m, b):
-        terms = m.loss_terms(b.memories, b.queries, b.supports, b.answers, negatives, gen)
-        return sum(terms.values()), {k: v.item() for k, v in terms.items()}
-
-    def schedule(epoch, optimizer):
-        for group in optimizer.param_groups:
-            group["lr"] = lr * 0.5 ** (epoch // halve_every) if halve_every else lr
-
-    def train_accuracy(m):
-        return evaluate(m, train)["accuracy"]
-
-    return fit(model, loss_fn, minibatches(train, batch_size, seed=seed), torch.optim.SGD(model.parameters(), lr=lr),
-               epochs, clip=clip, schedule=schedule, evaluate=train_accuracy if target is not None else None, target=target,
-               progress=progress, desc=desc)
-
-
-def load(file):
-    """A saved MemNN checkpoint → (model in eval mode, its Vocab, meta)."""
-    from memlib import checkpoints
-
-    ckpt = checkpoints.load(file)
-    model = MemNN(**ckpt["config"])
-    model.load_state_dict(ckpt["state_dict"])
-    vocab = Vocab()
-    for w in ckpt["meta"]["vocab"][1:]:
-        vocab.add(w)
-    return model.eval(), vocab, ckpt["meta"]
-
-
-# ----------------------------------------------------------------------------- the lecture's world
-
-#: the lecture's running example (slides "I component" to "R component")
-LECTURE_STORY = """1 Fred moved to the bedroom.
-2 Joe went to the kitchen.
-3 Joe took the milk.
-4 Dan journeyed to the bedroom.
-5 Where is Dan now?\tbedroom\t4
-6 Where is the milk now?\tkitchen\t3 2
-"""
-
-
-def lecture_stories(n: int, seed: int = 0) -> list:
-    """`n` random stories in the lecture's tiny world (Fred, Joe, Dan; milk, ball; four rooms), in bAbI format.
-
-    Questions: "Where is <actor> now?" (support: the actor's last move) and "Where is the
-    <object> now?" (support: the last time it was taken, then its holder's last move).
-    """
-    import random
-
-    from memlib.babi.format import parse
-
-    rng = random.Random(f"memnn-lecture/{seed}")
-    actors, objects = ["Fred", "Joe", "Dan"], ["milk", "ball"]
-    rooms, verbs = ["bedroom", "kitchen", "garden", "office"], ["moved", "went", "journeyed"]
-    text = []
-    for _ in range(n):
-        lines, at, moved, holder, taken = [], {}, {}, {}, {}
-        for _ in range(rng.randint(4, 8)):
-            actor = rng.choice(actors)
-            free = [o for o in objects if o not in holder]
-            if actor in at and free and rng.random() < 0.3:
-                obj = rng.choice(free)
-                holder[obj] = actor
-                lines.append(f"{actor} took the {obj}.")
-                taken[obj] = len(lines)
-            else:
-                at[actor] = rng.choice(rooms)
-                lines.append(f"{actor} {rng.choice(verbs)} to the {at[actor]}.")
-                moved[actor] = len(lines)
-        asks = [a for a in actors if a in at] + [o for o in holder]
-        for thing in rng.sample(asks, min(2, len(asks))):
-            if thing in objects:
-                who = holder[thing]
-                lines.append(f"Where is the {thing} now?\t{at[who]}\t{taken[thing]} {moved[who]}")
-            else:
-                lines.append(f"Where is {thing} now?\t{at[thing]}\t{moved[thing]}")
-        text += [f"{i} {line}" for i, line in enumerate(lines, start=1)]
-    return parse("\n".join(text) + "\n", source="lecture_stories")
