@@ -22,8 +22,9 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
+from memlib import checkpoints  # noqa: E402
 from memlib.cli import parse_tasks  # noqa: E402
-from memlib.memn2n_train import failed, mean, run_joint, run_task, save_models  # noqa: E402
+from memlib.recipes.memn2n import failed, mean, run_joint, run_task, to_checkpoint  # noqa: E402
 
 # Sukhbaatar et al. 2015, Table 1 (test error %, bAbI 1k): PE LS RN (3 hops, per task) and the
 # joint PE LS columns with 1, 2, 3 hops, and PE LS RN joint
@@ -49,7 +50,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="markdown file to write (default: print only)")
     p.add_argument("--save", default=None, help="checkpoint of the kept models")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="extra `fit` option, e.g. --set batch_size=64 --set pe_variant=paper")
+                   help="extra `memlib.recipes.memn2n.train` option, e.g. --set batch_size=64 --set pe_variant=paper")
     p.add_argument("--from-json", metavar="FILE", action="append", default=[],
                    help="no training: tabulate the JSON line(s) of `memlib memn2n train --json` runs")
     p.add_argument("--speed", action="store_true",
@@ -122,44 +123,54 @@ def main(argv=None) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
     if args.save:
-        save_models(args.save, models, {"command": " ".join(["python", "benchmarks/memn2n_babi.py", *sys.argv[1:]]),
-                                        "test_error": {str(t): round(e, 2) for t, e in errors.items()},
-                                        "mean_error": round(m, 2)})
+        checkpoints.save(args.save, *to_checkpoint(models),
+                         {"command": " ".join(["python", "benchmarks/memn2n_babi.py", *sys.argv[1:]]),
+                          "test_error": {str(t): round(e, 2) for t, e in errors.items()}, "mean_error": round(m, 2)})
     return 0
 
 
 def speed(data, task: int = 2, steps: int = 60) -> str:
-    """CPU seconds per training step (batch 32, 3 hops) for the ways of computing the same thing."""
-    from memlib.memn2n_train import build_vocab, encode_table, load_samples, noisy_time, sentence_size
-    from memlib.models.memn2n import MemN2N, cross_entropy
+    """CPU seconds per training step (batch 32, 3 hops) for the ways of computing the same thing.
 
-    train = load_samples(data, task, "train")
+    The fast form (`memlib.models.memn2n_fast`) embeds each distinct sentence of a batch once
+    and batches the restarts; the reference form (`memlib.models.memn2n.MemN2N`) embeds every slot.
+    """
+    from memlib.babi.encode import encode, longest_sentence, samples
+    from memlib.babi.format import load_task
+    from memlib.models.memn2n import MemN2N
+    from memlib.models.memn2n_fast import MemN2NEnsemble, cross_entropy
+    from memlib.recipes.memn2n import build_vocab, noisy_time
+
+    train = samples(load_task(data, task, "train"))
     vocab, answers = build_vocab(train)
-    table = encode_table(train, vocab, answers, 50, sentence_size(train))
-    aw = torch.tensor([vocab[a] for a in answers])
+    L = longest_sentence(train)
+    table = encode(train, vocab, answers, 50, L)
+    options = dict(sentence_size=L, answer_words=torch.tensor([vocab[a] for a in answers]))
 
-    def run(E, per_slot):
+    def run(E, per_slot=False, reference=False):
         torch.manual_seed(0)
-        model = MemN2N(len(vocab), len(answers), sentence_size=table.sentences.shape[1], answer_words=aw, ensemble=E)
+        model = MemN2N(len(vocab), len(answers), **options) if reference else \
+            MemN2NEnsemble(len(vocab), len(answers), ensemble=E, **options)
         t0 = time.process_time()
         for i in range(steps):
-            idx = torch.arange(i * 32, i * 32 + 32) % len(table)
-            if per_slot:  # every memory slot of every sample is its own sentence
-                mem = table.memory[idx]
-                sentences = table.sentences[mem].view(-1, table.sentences.shape[1])
-                memory = torch.arange(mem.numel()).view(mem.shape)
-                args = (sentences, memory, table.queries[idx], table.lengths[idx])
+            part = table[torch.arange(i * 32, i * 32 + 32) % len(table)]
+            if reference:
+                logits = model(part.memories, part.queries)[0].unsqueeze(0)
             else:
-                args = table.batch(idx)
-            logits, _ = model.read(*args, noisy_time(args[3], 50, E))
+                if per_slot:  # every memory slot of every sample is its own sentence
+                    sentences, rows = part.memories.view(-1, L), torch.arange(part.rows.numel()).view(part.rows.shape)
+                else:
+                    sentences, rows = part.distinct()
+                logits, _ = model(sentences, rows, part.queries, part.lengths, noisy_time(part.lengths, 50, E))
             model.zero_grad()
-            cross_entropy(logits, table.answers[idx]).sum().backward()
+            cross_entropy(logits, part.answers).sum().backward()
         return (time.process_time() - t0) / steps
 
-    one_table, one_slot = run(1, False), run(1, True)
-    ten_table = run(10, False)
+    one_table, one_slot, one_reference = run(1), run(1, per_slot=True), run(1, reference=True)
+    ten_table = run(10)
     load = os.getloadavg()[0]
     return (f"task {task}, 3 hops, d=20, batch 32, forward+backward, CPU ms per step (load average {load:.1f}):\n"
+            f"- 1 model, reference form:         {1000 * one_reference:6.1f}\n"
             f"- 1 model, per-slot encoding:      {1000 * one_slot:6.1f}\n"
             f"- 1 model, sentence table:         {1000 * one_table:6.1f}  ({one_slot / one_table:.1f}x faster)\n"
             f"- 10 restarts, one after another:  {10000 * one_table:6.1f}\n"

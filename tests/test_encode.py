@@ -85,3 +85,29 @@ def test_sentence_weights_use_each_sentence_length_in_paper_variant():
     assert torch.allclose(w[1], position_encoding(4, 2))
     wm = sentence_weights(words, 2, "matlab")
     assert torch.allclose(wm[0, :2], position_encoding(4, 2, "matlab")[:2]) and wm[0, 2:].eq(0).all()
+    wj = sentence_weights(words[:1, :3], 2, "matlab", J=4)  # a model's J: its own sentence size, not the batch's
+    assert torch.allclose(wj[0, :2], position_encoding(4, 2, "matlab")[:2])
+
+
+def test_the_batch_holds_each_distinct_sentence_once():
+    s = samples(parse(QA1)) + samples(parse(QA1))  # every sentence told twice
+    vocab = Vocab.build(s)
+    b = encode(s, vocab, sorted({x.answer for x in s}))
+    assert b.sentences.shape == (1 + 6, b.memories.shape[2])  # the empty row, then 6 distinct sentences
+    assert b.sentences[0].eq(0).all() and torch.equal(b.sentences[b.rows], b.memories)
+    assert [vocab.decode(r) for r in b.sentences[1:3]] == [["mary", "moved", "to", "the", "bathroom"],
+                                                          ["john", "went", "to", "the", "hallway"]]  # first seen first
+    part = b[[2, 0]]
+    assert torch.equal(part.sentences, b.sentences) and torch.equal(part.rows, b.rows[[2, 0]])
+    sentences, rows = part.distinct()  # only the sentences these two samples remember
+    assert sentences.shape[0] == 1 + 4 and torch.equal(sentences[rows], part.memories)  # 2 + 2 and the empty one
+
+
+def test_lenient_encoding_for_new_text():
+    s = samples(parse(QA1))
+    vocab = Vocab(["mary", "where", "is"])
+    with pytest.raises(KeyError, match="'moved' is not in the vocabulary"):
+        encode(s, vocab, ["bathroom"])
+    b = encode(s, vocab, ["bathroom"], strict=False)  # unknown words become nil, unknown answers -1
+    assert b.memories[0, 0].tolist()[:2] == [vocab["mary"], 0] and b.answers.tolist() == [0, -1, -1]
+    assert encode(s, vocab, strict=False).answers.tolist() == [-1, -1, -1]

@@ -44,18 +44,28 @@ def test_joint_training(babi_folder, capsys):
 
 def test_save_writes_a_checkpoint_with_its_command(babi_folder, tmp_path, capsys):
     from memlib import checkpoints
-    from memlib.memn2n_train import load_models
 
     file = tmp_path / "m.pt"
     code, _, _ = run(capsys, "memn2n", "train", "--data", str(babi_folder), "--tasks", "1-2", "--restarts", "1",
                      "--epochs", "1", "--save", str(file), "--json")
     assert code == 0
-    meta = checkpoints.load(file)["meta"]
+    models, meta = checkpoints.load_model(file)
     assert meta["command"].startswith("memlib memn2n train --data ") and "--tasks 1-2" in meta["command"]
-    models = load_models(file)
+    assert checkpoints.load(file)["config"]["family"] == "memn2n"
     assert set(models) == {"1", "2"}
     reply = models["1"].answer("Mary moved to the bathroom.", "Where is Mary?")
     assert reply.answer in models["1"].answers
+
+
+def test_device_flag(babi_folder, capsys):
+    argv = ["memn2n", "train", "--data", str(babi_folder), "--tasks", "1", "--restarts", "1", "--epochs", "1", "--json"]
+    _, out, _ = run(capsys, *argv, "--device", "cpu")
+    _, default, _ = run(capsys, *argv)  # the default here: the CPU (no GPU on the test machine)
+    first, second = json.loads(out.strip().splitlines()[-1]), json.loads(default.strip().splitlines()[-1])
+    assert first["tasks"] == {t: dict(r, seconds=first["tasks"][t]["seconds"]) for t, r in second["tasks"].items()}
+    with pytest.raises(SystemExit) as stop:  # argparse: a one-line error, exit code 2
+        run(capsys, *argv, "--device", "toaster")
+    assert stop.value.code == 2 and "--device: invalid device 'toaster'" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -1,17 +1,20 @@
-"""The MemN2N recipe: sentence tables, random noise, clipping, linear start, restarts."""
+"""The MemN2N recipe: sentence tables, random noise, clipping, linear start, restarts, checkpoints."""
 
+import pytest
 import torch
 
-from memlib.babi.encode import samples
+from memlib.babi.encode import encode, longest_sentence, samples
 from memlib.babi.format import parse
-from memlib.memn2n_train import (
+from memlib.recipes.memn2n import (
+    Data,
+    build,
     build_vocab,
     clip_per_model,
-    encode_table,
+    errors,
     evaluate,
-    fit,
     noisy_time,
-    sentence_size,
+    to_checkpoint,
+    train,
 )
 
 STORY = """1 Mary moved to the bathroom.
@@ -30,7 +33,13 @@ STORY = """1 Mary moved to the bathroom.
 def tiny():
     s = samples(parse(STORY))
     vocab, answers = build_vocab(s)
-    return s, vocab, answers, encode_table(s, vocab, answers, memory_size=4)
+    return s, vocab, answers, encode(s, vocab, answers, memory_size=4)
+
+
+def fit(batch, *, vocab, answers, **config):
+    """`train` on `batch` (no test set needed here) → the `Fit`."""
+    _, result = train(config, Data(vocab, answers, batch, batch, torch.zeros(len(batch))), device="cpu")
+    return result
 
 
 def test_sentence_table_stores_each_distinct_sentence_once():
@@ -42,22 +51,23 @@ def test_sentence_table_stores_each_distinct_sentence_once():
     for b, sample in enumerate(s):  # every slot points at its own sentence, padding at row 0
         n = min(len(sample.memories), 4)  # the 4 most recent
         assert t.lengths[b] == n
-        assert [vocab.decode(t.sentences[r]) for r in t.memory[b, :n]] == sample.memories[-n:]
-        assert (t.memory[b, n:] == 0).all()
+        assert [vocab.decode(t.sentences[r]) for r in t.rows[b, :n]] == sample.memories[-n:]
+        assert (t.rows[b, n:] == 0).all()
+        assert torch.equal(t.memories[b], t.sentences[t.rows[b]])  # the padded tensor and the table agree
     assert t.supports[1].tolist()[0] == 2 and t.supports[2].tolist()[0] == 3 and t.answers[2] == answers.index("apple,milk")
 
 
 def test_list_answers_are_one_class_and_one_word():
     _, vocab, answers, _ = tiny()
     assert "apple,milk" in answers and "apple,milk" in vocab
-    assert sentence_size(samples(parse(STORY))) == 6  # "daniel went back to the hallway"
+    assert longest_sentence(samples(parse(STORY))) == 6  # "daniel went back to the hallway"
 
 
 def test_batch_embeds_only_the_batch_sentences():
     _, _, _, t = tiny()
-    sentences, memory, queries, lengths = t.batch(torch.tensor([0]))
+    sentences, rows = t[torch.tensor([0])].distinct()
     assert sentences.shape[0] == 3  # empty row + 2 sentences of the first question
-    assert torch.equal(sentences[memory[0, :2]], t.sentences[t.memory[0, :2]])
+    assert torch.equal(sentences[rows[0, :2]], t.sentences[t.rows[0, :2]])
 
 
 def test_noisy_time_keeps_order_and_leaves_gaps():
@@ -87,40 +97,39 @@ def test_clip_rescales_each_model_on_its_own():
 
 def test_linear_start_ends_when_validation_loss_stops_decreasing():
     s, vocab, answers, t = tiny()
-    full = encode_table(s * 5, vocab, answers, memory_size=4)
+    full = encode(s * 5, vocab, answers, memory_size=4)
     # with lr = 0 nothing learns: epoch 1 sets the best loss, then it never falls again
     result = fit(full, vocab=vocab, answers=answers, hops=1, d=4, restarts=2, epochs=3, lr=0.0, ls_lr=0.0,
-                 memory_size=4, valid_fraction=0.3, ls_patience=2)
+                 valid_fraction=0.3, ls_patience=2)
     assert result.ls_epochs == [3, 3]  # epochs 2 and 3 without a new minimum → softmax back
     assert [h["linear"] for h in result.history] == [2, 2, 0, 0, 0, 0]  # then the full 3-epoch schedule
-    assert not result.model.linear.any()
+    assert not result.model.linear and not result.ensemble.linear.any()
     capped = fit(full, vocab=vocab, answers=answers, hops=1, d=4, restarts=2, epochs=1, lr=0.0, ls_lr=0.0,
-                 memory_size=4, valid_fraction=0.3, ls_patience=100, ls_max_epochs=4)
+                 valid_fraction=0.3, ls_patience=100, ls_max_epochs=4)
     assert capped.ls_epochs == [4, 4]
-    off = fit(full, vocab=vocab, answers=answers, hops=1, d=4, restarts=1, epochs=2, memory_size=4,
-              linear_start=False)
+    off = fit(full, vocab=vocab, answers=answers, hops=1, d=4, restarts=1, epochs=2, linear_start=False)
     assert off.ls_epochs == [0] and len(off.history) == 2
 
 
 def test_learning_rate_schedule_restarts_after_linear_start():
     s, vocab, answers, t = tiny()
-    full = encode_table(s * 5, vocab, answers, memory_size=4)
+    full = encode(s * 5, vocab, answers, memory_size=4)
     result = fit(full, vocab=vocab, answers=answers, hops=1, d=4, restarts=1, epochs=4, decay_every=2,
-                 memory_size=4, ls_patience=100, ls_max_epochs=2)
+                 ls_patience=100, ls_max_epochs=2)
     assert [round(h["lr"][0], 6) for h in result.history] == [0.005, 0.005, 0.01, 0.01, 0.005, 0.005]
 
 
 def test_restarts_keep_the_lowest_training_error():
     s, vocab, answers, t = tiny()
-    full = encode_table(s * 10, vocab, answers, memory_size=4)
+    full = encode(s * 10, vocab, answers, memory_size=4)
     result = fit(full, vocab=vocab, answers=answers, hops=1, d=6, restarts=4, epochs=3, lr=0.002, ls_lr=0.002,
-                 memory_size=4, seed=3)
-    errors = torch.tensor(result.train_error)
-    assert errors[result.best] == errors.min()
-    assert result.ensemble.E == 4 and result.model.E == 1
+                 seed=3)
+    train_errors = torch.tensor(result.train_error)
+    assert train_errors[result.best] == train_errors.min()
+    assert result.ensemble.E == 4 and result.model.A(0).shape == (len(vocab), 6)
     for name, value in result.model.state_dict().items():
         full_value = result.ensemble.state_dict()[name]
-        expected = full_value if name == "answer_words" else full_value[result.best:result.best + 1]
+        expected = full_value if name == "answer_words" else full_value[result.best]
         assert torch.equal(value, expected)
 
 
@@ -130,19 +139,65 @@ def test_training_learns_task_1_quickly():
     train = samples(generate_stories(1, 300, seed=0, split="train"))
     test = samples(generate_stories(1, 200, seed=0, split="test"))
     vocab, answers = build_vocab(train + test)
-    L = sentence_size(train + test)
-    result = fit(encode_table(train, vocab, answers, 50, L), vocab=vocab, answers=answers, hops=1,
+    L = longest_sentence(train + test)
+    result = fit(encode(train, vocab, answers, 50, L), vocab=vocab, answers=answers, hops=1,
                  restarts=2, epochs=20, seed=0)
-    err, _ = evaluate(result.model, encode_table(test, vocab, answers, 50, L))
-    assert float(err[0]) < 0.2  # chance is 5/6 wrong
+    test_result = evaluate(result.model, encode(test, vocab, answers, 50, L))
+    assert test_result["error"] < 0.2 and test_result["questions"] == len(test)  # chance is 5/6 wrong
     assert result.history[-1]["loss"] < result.history[0]["loss"]
 
 
-def test_error_rate_on_samples_agrees_with_the_table_path():
-    from memlib.memn2n_train import error_rate
+def test_evaluate_on_samples_agrees_with_the_table_path():
+    s, vocab, answers, t = tiny()
+    result = fit(encode(s * 3, vocab, answers, memory_size=4), vocab=vocab, answers=answers, hops=2, d=6,
+                 restarts=1, epochs=2, valid_fraction=0.0)
+    err, _ = errors(result.ensemble, t)
+    on_samples, on_table = evaluate(result.model, s), evaluate(result.model, t)
+    assert on_samples == on_table and on_table["error"] == pytest.approx(float(err[0]))
+    assert set(on_table) >= {"accuracy", "error", "questions"} and on_table["questions"] == len(s)
+
+
+def test_checkpoint_round_trip_keeps_weights_and_answers(tmp_path):
+    from memlib import checkpoints
 
     s, vocab, answers, t = tiny()
-    result = fit(encode_table(s * 3, vocab, answers, memory_size=4), vocab=vocab, answers=answers, hops=2, d=6,
-                 restarts=1, epochs=2, memory_size=4, valid_fraction=0.0)
-    err, _ = evaluate(result.model, t)
-    assert error_rate(result.model, s) == float(err[0])
+    result = fit(t, vocab=vocab, answers=answers, hops=2, d=6, restarts=2, epochs=1, tying="layerwise")
+    other = fit(t, vocab=vocab, answers=answers, hops=1, d=4, restarts=1, epochs=1, encoding="bow")
+    models = {"1": result.model, "2": other.model}
+    state, config = to_checkpoint(models)
+    assert config["family"] == "memn2n" and state["1.emb.0"].shape == (1, len(vocab), 6)  # stored with E = 1
+    back = build({k: v for k, v in config.items() if k != "family"}, state)
+    file = checkpoints.save(tmp_path / "m.pt", state, config, {"command": "test"})
+    loaded, meta = checkpoints.load_model(file)
+    for again in (back, loaded):
+        assert set(again) == {"1", "2"}
+        for name, model in models.items():
+            assert again[name].config == model.config
+            assert all(torch.equal(v, again[name].state_dict()[k]) for k, v in model.state_dict().items())
+            assert torch.equal(again[name](t.memories, t.queries)[0], model(t.memories, t.queries)[0])
+    assert meta["command"] == "test"
+
+
+def test_shipped_checkpoints_reproduce_their_recorded_errors(tmp_path):
+    from memlib.babi.format import load_task
+    from memlib.babi.generate import generate
+    from memlib.checkpoints import load_model
+
+    generate(tmp_path, tasks=[1, 6, 16], size="1k", seed=0)  # the data notebook 02 generates
+    for name, tasks in (("memn2n_babi1k_3hops", ("1", "6")), ("memn2n_ablation_pepaper", ("16",)),
+                        ("memn2n_ablation_masked", ("6",))):
+        models, meta = load_model(name)
+        for task in tasks:
+            error = evaluate(models[task], samples(load_task(tmp_path, int(task), "test")))["error"]
+            assert round(100 * error, 1) == meta["tasks"][task]["test_error"], (name, task)
+
+
+def test_training_runs_on_the_given_device(strict_device):
+    s, vocab, answers, t = tiny()
+    data = Data(vocab, answers, encode(s * 5, vocab, answers, memory_size=4), t, torch.zeros(len(t)))
+    config = dict(hops=2, d=4, restarts=2, epochs=1, ls_max_epochs=1, batch_size=4)
+    with strict_device() as device:  # every tensor of a training run and an evaluation is created on `device`
+        model, result = train(config, data, device=device)
+        test = evaluate(model, t)
+    assert model.A(0).device == device and result.ensemble.linear.device == device
+    assert len(result.history) == 2 and 0 <= test["error"] <= 1

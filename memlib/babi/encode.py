@@ -4,11 +4,14 @@ A *sample* is one question with the statements before it in its story (the memor
 most recent `memory_size` of them (default 50, as in MemN2N), oldest first. Supporting-fact
 line IDs are remapped to memory slots. Tensors: ``memories (B, M, L)``, ``queries (B, L)``,
 ``answers (B,)``, ``supports (B, S)`` (slots, padded with -1), ``lengths (B,)`` (real
-memories per sample). Word id 0 is the nil word used for padding.
+memories per sample), and the same memories as a table of distinct sentences:
+``sentences (S, L)`` (row 0 the empty sentence) with ``rows (B, M)`` (the row in each slot).
+Word id 0 is the nil word used for padding.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -67,8 +70,9 @@ class Vocab:
         except KeyError:
             raise KeyError(f"word {word!r} is not in the vocabulary ({len(self)} words)") from None
 
-    def encode(self, tokens) -> list[int]:
-        return [self[t] for t in tokens]
+    def encode(self, tokens, strict: bool = True) -> list[int]:
+        """Word ids of `tokens`; an unknown word raises KeyError, or becomes nil (0) if not `strict`."""
+        return [self[t] for t in tokens] if strict else [self.index.get(t, 0) for t in tokens]
 
     def decode(self, ids) -> list[str]:
         return [self.words[int(i)] for i in ids if int(i) != 0]
@@ -119,59 +123,79 @@ def samples(stories, memory_size: int = 50) -> list[Sample]:
     return [s for story in stories for s in story_samples(story, memory_size)]
 
 
+def longest_sentence(samples) -> int:
+    """The longest memory sentence or question of `samples`, in words."""
+    return max(max((len(m) for s in samples for m in s.memories), default=1), max(len(s.query) for s in samples))
+
+
 @dataclass
 class Batch:
     """Padded tensors of a list of samples (see the module docstring for shapes)."""
 
     memories: torch.Tensor  # (B, M, L) word ids, 0 = nil
     queries: torch.Tensor  # (B, L)
-    answers: torch.Tensor  # (B,) index into the answer list
+    answers: torch.Tensor  # (B,) index into the answer list (-1: not in it)
     supports: torch.Tensor  # (B, S) memory slots, -1 = none
     lengths: torch.Tensor  # (B,) number of real memories
+    sentences: torch.Tensor | None = None  # (S, L) each distinct sentence once, row 0 = the empty one
+    rows: torch.Tensor | None = None  # (B, M) row of `sentences` in each memory slot (0 = empty)
 
     def __len__(self) -> int:
         return self.memories.shape[0]
 
     def __getitem__(self, idx) -> Batch:
-        return Batch(*(t[idx] for t in (self.memories, self.queries, self.answers, self.supports, self.lengths)))
+        rows = self.rows[idx] if self.rows is not None else None
+        return Batch(*(t[idx] for t in (self.memories, self.queries, self.answers, self.supports, self.lengths)),
+                     sentences=self.sentences, rows=rows)
+
+    def distinct(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The sentences these samples remember, each once ``(S', L)``, and the row of each slot ``(B, M)``."""
+        used, rows = torch.unique(self.rows, return_inverse=True)  # row 0 (empty) first when a slot is empty
+        return self.sentences[used], rows
 
 
-def encode(samples, vocab: Vocab, answers: list[str], memory_size: int | None = None,
-           sentence_size: int | None = None) -> Batch:
-    """Turn samples into a `Batch`; `answers` is the answer list (its index is the class)."""
+def encode(samples, vocab: Vocab, answers: list[str] | None = None, memory_size: int | None = None,
+           sentence_size: int | None = None, strict: bool = True) -> Batch:
+    """Turn samples into a `Batch`; `answers` is the answer list (its index is the class).
+
+    Unknown words and answers raise KeyError; with ``strict=False`` (new text for a trained
+    model) unknown words become nil and unknown answers -1, as do all answers without a list.
+    """
     samples = list(samples)
     if not samples:
         raise ValueError("encode needs at least one sample")
-    answer_index = {a: i for i, a in enumerate(answers)}
+    answer_index = {a: i for i, a in enumerate(answers or [])}
     M = memory_size or max(1, max(len(s.memories) for s in samples))
-    L = sentence_size or max(
-        max((len(m) for s in samples for m in s.memories), default=1), max(len(s.query) for s in samples)
-    )
+    L = sentence_size or longest_sentence(samples)
     S = max(1, max(len(s.support) for s in samples))
     B = len(samples)
-    memories = torch.zeros(B, M, L, dtype=torch.long)  # (batch, memory, words)
+    rows = torch.zeros(B, M, dtype=torch.long)  # (batch, memory): row of each slot in `table`
     queries = torch.zeros(B, L, dtype=torch.long)  # (batch, words)
-    ans = torch.zeros(B, dtype=torch.long)
+    ans = torch.full((B,), -1, dtype=torch.long)
     supports = torch.full((B, S), -1, dtype=torch.long)
     lengths = torch.zeros(B, dtype=torch.long)
+    table: dict[tuple, int] = {(): 0}  # distinct sentences (word ids) → row; row 0 = the empty sentence
     for b, s in enumerate(samples):
         mem = s.memories[-M:]
         shift = len(s.memories) - len(mem)
         for i, sentence in enumerate(mem):
-            ids = vocab.encode(sentence[:L])
-            memories[b, i, : len(ids)] = torch.tensor(ids)
-        q = vocab.encode(s.query[:L])
-        queries[b, : len(q)] = torch.tensor(q)
-        if s.answer not in answer_index:
+            rows[b, i] = table.setdefault(tuple(vocab.encode(sentence[:L], strict)), len(table))
+        q = vocab.encode(s.query[:L], strict)
+        queries[b, : len(q)] = torch.tensor(q, dtype=torch.long)
+        if s.answer in answer_index:
+            ans[b] = answer_index[s.answer]
+        elif strict and answers is not None:
             raise KeyError(f"answer {s.answer!r} is not in the answer list ({len(answers)} answers)")
-        ans[b] = answer_index[s.answer]
         for j, slot in enumerate(s.support):
             supports[b, j] = slot - shift if slot - shift >= 0 else -1
         lengths[b] = len(mem)
-    return Batch(memories, queries, ans, supports, lengths)
+    sentences = torch.zeros(len(table), L, dtype=torch.long)  # (S, L)
+    for ids, r in table.items():
+        sentences[r, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+    return Batch(sentences[rows], queries, ans, supports, lengths, sentences=sentences, rows=rows)
 
 
-def position_encoding(J: int, d: int, variant: str = "paper") -> torch.Tensor:
+def position_encoding(J: int, d: int, variant: str = "paper", device=None) -> torch.Tensor:
     """Position-encoding weights ``l`` of MemN2N for a sentence of `J` words: shape (J, d).
 
     ``paper``  (Sukhbaatar et al. 2015, §4.1): ``l_kj = (1 - j/J) - (k/d)(1 - 2j/J)``,
@@ -180,8 +204,8 @@ def position_encoding(J: int, d: int, variant: str = "paper") -> torch.Tensor:
     ``matlab`` (the authors' released code): ``l_kj = 1 + 4 (k - (d+1)/2)(j - (J+1)/2) / (d J)``,
     with J the padded sentence length; about twice the paper's values.
     """
-    j = torch.arange(1, J + 1, dtype=torch.float32).unsqueeze(1)  # (J, 1)
-    k = torch.arange(1, d + 1, dtype=torch.float32).unsqueeze(0)  # (1, d)
+    j = torch.arange(1, J + 1, dtype=torch.float32, device=device).unsqueeze(1)  # (J, 1)
+    k = torch.arange(1, d + 1, dtype=torch.float32, device=device).unsqueeze(0)  # (1, d)
     if variant == "paper":
         return (1 - j / J) - (k / d) * (1 - 2 * j / J)
     if variant == "matlab":
@@ -189,17 +213,26 @@ def position_encoding(J: int, d: int, variant: str = "paper") -> torch.Tensor:
     raise ValueError(f"position encoding variant must be 'paper' or 'matlab', not {variant!r}")
 
 
-def sentence_weights(words: torch.Tensor, d: int, variant: str = "paper") -> torch.Tensor:
+@functools.lru_cache(maxsize=64)
+def _paper_by_length(L: int, d: int, device) -> torch.Tensor:
+    """Row J: the paper's weights of a J-word sentence, zero-padded to L words: (L+1, L, d)."""
+    table = torch.zeros(L + 1, L, d, device=device)
+    for J in range(1, L + 1):
+        table[J, :J] = position_encoding(J, d, "paper", device)
+    return table
+
+
+def sentence_weights(words: torch.Tensor, d: int, variant: str = "paper", J: int | None = None) -> torch.Tensor:
     """PE weights for padded sentences ``words (..., L)``: shape (..., L, d), zero on padding.
 
-    The paper's J is each sentence's own length; the Matlab variant uses the padded length L.
+    The paper's J is each sentence's own length; the Matlab variant uses the padded length
+    (`J`, default L: a model passes its own sentence size).
     """
     L = words.shape[-1]
     mask = (words != 0).unsqueeze(-1).float()  # (..., L, 1)
     if variant == "matlab":
-        return position_encoding(L, d, "matlab") * mask
-    n = (words != 0).sum(-1)  # (...,) words per sentence
-    table = torch.zeros(L + 1, L, d)  # table[J] = weights of a J-word sentence
-    for J in range(1, L + 1):
-        table[J, :J] = position_encoding(J, d, "paper")
-    return table[n] * mask
+        return position_encoding(J or L, d, "matlab", words.device)[:L] * mask
+    if variant != "paper":
+        raise ValueError(f"position encoding variant must be 'paper' or 'matlab', not {variant!r}")
+    n = (words != 0).sum(-1)  # (...,) words per sentence: the paper's J
+    return _paper_by_length(L, d, words.device)[n] * mask

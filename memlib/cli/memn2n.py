@@ -7,15 +7,21 @@ import shlex
 import sys
 import time
 
-from memlib.cli import UsageError, emit_json, parse_tasks, positive
+from memlib.cli import (
+    UsageError,
+    add_babi_data,
+    add_run_flags,
+    command_group,
+    emit_json,
+    parse_tasks,
+    positive,
+)
 
 
 def register(subparsers) -> None:
-    group = subparsers.add_parser("memn2n", help="End-To-End Memory Networks (Sukhbaatar et al. 2015)")
-    sub = group.add_subparsers(dest="command", metavar="COMMAND", parser_class=type(group))
-    sub.required = True
+    sub = command_group(subparsers, "memn2n", "End-To-End Memory Networks (Sukhbaatar et al. 2015)")
     p = sub.add_parser("train", help="train per task (or jointly) and print the test-error table")
-    p.add_argument("--data", required=True, help="folder of qa*_train.txt/qa*_test.txt files (or an unpacked archive)")
+    add_babi_data(p)
     p.add_argument("--tasks", type=parse_tasks, default=parse_tasks("1-20"), help="e.g. 1-20, 1-3,16 (default 1-20)")
     p.add_argument("--hops", type=positive(int), default=3, help="K, the number of hops (default 3)")
     p.add_argument("--joint", action="store_true", help="one model for all tasks (d=50, 60 epochs, as the paper)")
@@ -30,14 +36,11 @@ def register(subparsers) -> None:
                    help="mask the empty memory slots out of the softmax (default: they score 0, as the authors' code)")
     p.add_argument("--tying", choices=("adjacent", "layerwise"), default="adjacent", help="weight tying (adjacent)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
-    p.add_argument("--test-data", help="evaluate on this folder's test files instead of --data's")
     p.add_argument("--epochs", type=positive(int), help="epochs (default 100 per task, 60 joint)")
     p.add_argument("--dim", type=positive(int), help="embedding dimension d (default 20 per task, 50 joint)")
     p.add_argument("--batch-size", type=positive(int), default=32, help="batch size (default 32)")
     p.add_argument("--save", metavar="FILE", help="write the kept model(s) to one checkpoint (.pt) with the command")
-    p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    p.set_defaults(func=train)
+    add_run_flags(p, train)
 
 
 def command(args) -> str:
@@ -75,10 +78,47 @@ def train(args) -> int:
     import torch
 
     import memlib
-    from memlib.babi.format import BabiFormatError, find_task_folder, task_files
-    from memlib.memn2n_train import failed, mean, run_joint, run_task, save_models
+    from memlib import checkpoints
+    from memlib.babi.format import BabiFormatError
+    from memlib.recipes.memn2n import failed, mean, to_checkpoint
 
     memlib.setup(args.seed)
+    settings = _settings(args)
+    start, cpu_start = time.perf_counter(), time.process_time()
+    try:
+        results, models = _run(args, settings, show=not args.json)
+    except (BabiFormatError, KeyError) as exc:
+        raise UsageError(str(exc)) from None
+    seconds = time.perf_counter() - start
+    errors = {t: r["test_error"] / 100 for t, r in results.items()}
+    mean_error = round(mean(r["test_error"] for r in results.values()), 2)
+    n_failed = failed(errors)
+    label = f"MemN2N {args.hops} hop{'s' if args.hops > 1 else ''} {args.encoding.upper()}" + \
+        "".join(f" {n}" for n, on in (("LS", args.ls), ("RN", args.rn)) if on) + (" joint" if args.joint else "")
+    if not args.json:
+        print("\n| task | test error (%) | failed (> 5 %) |\n|---:|---:|:---:|")
+        for t in sorted(results):
+            print(f"| {t} | {results[t]['test_error']:.1f} | {'yes' if errors[t] > 0.05 else ''} |")
+        print(f"\n{label}: mean test error {mean_error:.1f} %, failed tasks {n_failed} of {len(results)}, "
+              f"{seconds:.0f} s (load average {os.getloadavg()[0]:.1f})")
+    out = {"tasks": {str(t): results[t] for t in sorted(results)}, "mean_error": mean_error, "failed": n_failed,
+           "seconds": round(seconds, 1), "cpu_seconds": round(time.process_time() - cpu_start, 1),
+           "loadavg": round(os.getloadavg()[0], 2), "model": label}
+    if args.save:
+        checkpoints.save(args.save, *to_checkpoint(models), {**out, "command": command(args),
+                                                             "torch": str(torch.__version__)})
+        out["saved"] = str(args.save)
+    if args.json:
+        emit_json(out)
+    return 0
+
+
+def _settings(args) -> dict:
+    """The recipe's options from the flags, after checking the data folders."""
+    import memlib
+    from memlib.babi.format import find_task_folder, task_files
+
+    device = args.device or memlib.device()
     try:
         files = task_files(find_task_folder(args.data, args.size))
         test_files = task_files(find_task_folder(args.test_data, args.size)) if args.test_data else files
@@ -90,55 +130,36 @@ def train(args) -> int:
                          f"(generate them with `memlib babi generate`)")
     settings = dict(hops=args.hops, encoding=args.encoding, pe_variant=args.pe_variant, temporal=args.te,
                     tying=args.tying, linear_start=args.ls, random_noise=args.rn, restarts=args.restarts,
-                    batch_size=args.batch_size, seed=args.seed, null_memories=args.null)
+                    batch_size=args.batch_size, seed=args.seed, null_memories=args.null, device=device,
+                    size=args.size, test_root=args.test_data)
     if args.epochs:
         settings["epochs"] = args.epochs
     if args.dim:
         settings["d"] = args.dim
-    start, cpu_start = time.perf_counter(), time.process_time()
-    results, models = {}, {}
-    show = not args.json
-    try:
-        if args.joint:
-            fit_, per_task, _ = run_joint(args.data, args.tasks, size=args.size, test_root=args.test_data, **settings)
-            for task, err in per_task.items():
-                results[task] = {"test_error": round(100 * err, 1)}
-            models["joint"] = fit_.model
-            if show:
-                print(f"joint model: training error {100 * fit_.train_error[fit_.best]:.1f} %, "
-                      f"kept restart {fit_.best} of {args.restarts}, {fit_.seconds:.0f} s")
-        else:
-            for task in args.tasks:
-                fit_, summary, _ = run_task(args.data, task, size=args.size, test_root=args.test_data, **settings)
-                results[task] = {"test_error": round(100 * summary["test_error"], 1),
-                                 "train_error": round(100 * summary["train_error"], 1),
-                                 "seconds": round(summary["seconds"], 1)}
-                models[str(task)] = fit_.model
-                mark = "FAIL" if summary["test_error"] > 0.05 else "ok"
-                print(f"task {task:2d}: test error {100 * summary['test_error']:5.1f} %  {mark:4s}  "
-                      f"(train {100 * summary['train_error']:.1f} %, {summary['seconds']:.0f} s)", flush=True,
-                      file=sys.stdout if show else sys.stderr)  # with --json, progress goes to stderr
-    except (BabiFormatError, KeyError) as exc:
-        raise UsageError(str(exc)) from None
-    seconds = time.perf_counter() - start
-    errors = {t: r["test_error"] / 100 for t, r in results.items()}
-    mean_error = round(mean(r["test_error"] for r in results.values()), 2)
-    n_failed = failed(errors)
-    label = f"MemN2N {args.hops} hop{'s' if args.hops > 1 else ''} {args.encoding.upper()}" + \
-        "".join(f" {n}" for n, on in (("LS", args.ls), ("RN", args.rn)) if on) + (" joint" if args.joint else "")
-    if show:
-        print("\n| task | test error (%) | failed (> 5 %) |\n|---:|---:|:---:|")
-        for t in sorted(results):
-            print(f"| {t} | {results[t]['test_error']:.1f} | {'yes' if errors[t] > 0.05 else ''} |")
-        print(f"\n{label}: mean test error {mean_error:.1f} %, failed tasks {n_failed} of {len(results)}, "
-              f"{seconds:.0f} s (load average {os.getloadavg()[0]:.1f})")
-    out = {"tasks": {str(t): results[t] for t in sorted(results)}, "mean_error": mean_error, "failed": n_failed,
-           "seconds": round(seconds, 1), "cpu_seconds": round(time.process_time() - cpu_start, 1),
-           "loadavg": round(os.getloadavg()[0], 2), "model": label}
-    if args.save:
-        save_models(args.save, models, {**out, "command": command(args), "torch": str(torch.__version__)})
-        out["saved"] = str(args.save)
-    if args.json:
-        emit_json(out)
-    return 0
+    return settings
 
+
+def _run(args, settings: dict, show: bool) -> tuple[dict, dict]:
+    """Train per task (or jointly) → ``({task: result row}, {name: MemN2N})``; progress lines as it goes."""
+    from memlib.recipes.memn2n import run_joint, run_task
+
+    results, models = {}, {}
+    if args.joint:
+        fit, per_task, _ = run_joint(args.data, args.tasks, **settings)
+        results = {task: {"test_error": round(100 * err, 1)} for task, err in per_task.items()}
+        models["joint"] = fit.model
+        if show:
+            print(f"joint model: training error {100 * fit.train_error[fit.best]:.1f} %, "
+                  f"kept restart {fit.best} of {args.restarts}, {fit.seconds:.0f} s")
+        return results, models
+    for task in args.tasks:
+        fit, summary, _ = run_task(args.data, task, **settings)
+        results[task] = {"test_error": round(100 * summary["test_error"], 1),
+                         "train_error": round(100 * summary["train_error"], 1),
+                         "seconds": round(summary["seconds"], 1)}
+        models[str(task)] = fit.model
+        mark = "FAIL" if summary["test_error"] > 0.05 else "ok"
+        print(f"task {task:2d}: test error {100 * summary['test_error']:5.1f} %  {mark:4s}  "
+              f"(train {100 * summary['train_error']:.1f} %, {summary['seconds']:.0f} s)", flush=True,
+              file=sys.stdout if show else sys.stderr)  # with --json, progress goes to stderr
+    return results, models

@@ -1,6 +1,6 @@
-"""End-To-End Memory Network (Sukhbaatar, Szlam, Weston & Fergus, NIPS 2015).
+"""End-To-End Memory Network (Sukhbaatar, Szlam, Weston & Fergus, NIPS 2015): the reference form.
 
-The lecture's equations, one hop::
+The lecture's equations (§2.1), one hop::
 
     u = B q                      query embedding                  (d,)
     m_i = A x_i,  c_i = C x_i    input and output memories        (M, d)
@@ -8,12 +8,12 @@ The lecture's equations, one hop::
     o = Σ_i p_i c_i              what the hop reads               (d,)
     â = softmax(W (o + u))       the answer
 
-and K hops chain them: ``u^{k+1} = u^k + o^k`` (adjacent tying: ``A^{k+1} = C^k``, ``B = A^1``,
-``Wᵀ = C^K``) or ``u^{k+1} = H u^k + o^k`` (layer-wise tying: one A, one C for every hop).
+and K hops chain them (§2.2): ``u^{k+1} = u^k + o^k`` (adjacent tying: ``A^{k+1} = C^k``,
+``B = A^1``, ``Wᵀ = C^K``) or ``u^{k+1} = H u^k + o^k`` (layer-wise tying: one A, one C).
 
 Sentences are embedded as bag of words (``Σ_j A x_ij``) or with position encoding
-(``Σ_j l_j ⊙ A x_ij``); temporal encoding adds a learned row ``T_A(i)`` / ``T_C(i)`` per memory
-slot, counted from the most recent sentence (i = 0 is the last sentence told).
+(``Σ_j l_j ⊙ A x_ij``, §4.1); temporal encoding adds a learned row ``T_A(i)`` / ``T_C(i)`` per
+memory slot, counted from the most recent sentence (i = 0 is the last sentence told).
 
 Memory has `memory_size` slots; those a story does not fill are *empty memories* (the nil
 sentence, embedding 0). As in the authors' code they stay in the softmax with score ``uᵀ0 = 0``,
@@ -22,22 +22,20 @@ trace keeps that share in ``empty``). This is how a hop says "no sentence matche
 generated data it took task 6 (yes/no) from 17.8 % to 4.4 % and task 10 from 35 % to 12 % test
 error, against masking the empty slots out (`null_memories=False`).
 
-Every parameter carries a leading *ensemble* dimension E: E independent models (the paper's
-random restarts) train together as one batched computation. A learner's model has E = 1, and
-then `forward` returns ``(B, A)`` logits; with E > 1 it returns ``(E, B, A)``.
+`MemN2N` here is the form a learner reads beside the equations: one model, one loop over hops.
+The recipe trains `memlib.models.memn2n_fast.MemN2NEnsemble`, which computes the same numbers
+for many random restarts at once; ``MemN2NEnsemble.member(e)`` hands one over as a `MemN2N`.
 """
 
 from __future__ import annotations
 
-import inspect
 import re
 from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
-from memlib.babi.encode import position_encoding, tokenize
+from memlib.babi.encode import Batch, Sample, Vocab, encode, sentence_weights, tokenize
 
 
 @dataclass
@@ -62,296 +60,218 @@ class Reply:
     unknown: list  # words not in the vocabulary (ignored)
 
 
-class MemN2N(nn.Module):
-    """End-to-end memory network over a bAbI vocabulary; ``forward`` returns (logits, trace)."""
+class MemN2NWeights(nn.Module):
+    """The embedding tables of a MemN2N, named and tied as in §2.2, with optional leading dims `lead`."""
 
     def __init__(self, vocab_size: int, n_answers: int, d: int = 20, hops: int = 3, memory_size: int = 50,
                  sentence_size: int = 12, encoding: str = "pe", pe_variant: str = "matlab", temporal: bool = True,
-                 tying: str = "adjacent", answer_words=None, ensemble: int = 1, sigma: float = 0.1,
-                 words=None, answers=None, null_memories: bool = True):
+                 tying: str = "adjacent", answer_words=None, sigma: float = 0.1, words=None, answers=None,
+                 null_memories: bool = True, lead: tuple = ()):
         super().__init__()
-        if encoding not in ("pe", "bow"):
-            raise ValueError(f"encoding must be 'pe' or 'bow', not {encoding!r}")
-        if pe_variant not in ("paper", "matlab"):
-            raise ValueError(f"pe_variant must be 'paper' or 'matlab', not {pe_variant!r}")
-        if tying not in ("adjacent", "layerwise"):
-            raise ValueError(f"tying must be 'adjacent' or 'layerwise', not {tying!r}")
-        if hops < 1:
-            raise ValueError(f"hops must be at least 1, got {hops}")
+        check_options(encoding, pe_variant, tying, hops)
         self.config = dict(vocab_size=vocab_size, n_answers=n_answers, d=d, hops=hops, memory_size=memory_size,
                            sentence_size=sentence_size, encoding=encoding, pe_variant=pe_variant,
-                           temporal=temporal, tying=tying, ensemble=ensemble, sigma=sigma,
+                           temporal=temporal, tying=tying, sigma=sigma,
                            words=list(words) if words is not None else None,
                            answers=list(answers) if answers is not None else None, null_memories=null_memories)
-        self.d, self.hops, self.E, self.M, self.L = d, hops, ensemble, memory_size, sentence_size
+        self.d, self.hops, self.M, self.L = d, hops, memory_size, sentence_size
         self.encoding, self.pe_variant, self.temporal, self.tying = encoding, pe_variant, temporal, tying
         self.null_memories = null_memories
-        self.words = list(words) if words is not None else None
-        self.answers = list(answers) if answers is not None else None
-        E, V = ensemble, vocab_size
+        self.words, self.answers = self.config["words"], self.config["answers"]
+        self.vocab = Vocab(self.words) if self.words is not None else None
 
-        def table(rows):  # (E, rows, d), Gaussian σ init
-            return nn.Parameter(torch.randn(E, rows, d) * sigma)
+        def table(rows):  # (*lead, rows, d), Gaussian σ init
+            return nn.Parameter(torch.randn(*lead, rows, d) * sigma)
 
-        if tying == "adjacent":
-            # emb[0] = B = A^1, emb[k] = C^k = A^{k+1}, emb[K] = C^K = Wᵀ
-            self.emb = nn.ParameterList([table(V) for _ in range(hops + 1)])
+        if tying == "adjacent":  # emb[0] = B = A^1, emb[k] = C^k = A^{k+1}, emb[K] = C^K = Wᵀ
+            self.emb = nn.ParameterList([table(vocab_size) for _ in range(hops + 1)])
             self.T = nn.ParameterList([table(memory_size) for _ in range(hops + 1)]) if temporal else None
-            if answer_words is None:
-                raise ValueError("adjacent tying needs answer_words: the vocabulary id of each answer (Wᵀ = C^K)")
-            answer_words = torch.as_tensor(answer_words, dtype=torch.long).clone()
-            if answer_words.shape != (n_answers,):
-                raise ValueError(f"answer_words must have shape ({n_answers},), got {tuple(answer_words.shape)}")
-            self.register_buffer("answer_words", answer_words)
-        else:
-            # B, one A and one C for every hop, H between hops, W separate
-            self.emb = nn.ParameterList([table(V) for _ in range(3)])  # B, A, C
+            self.register_buffer("answer_words", answer_word_ids(answer_words, n_answers))
+        else:  # B, one A and one C for every hop, H between hops, W separate
+            self.emb = nn.ParameterList([table(vocab_size) for _ in range(3)])  # B, A, C
             self.T = nn.ParameterList([table(memory_size) for _ in range(2)]) if temporal else None  # T_A, T_C
-            self.H = nn.Parameter(torch.randn(E, d, d) * sigma)
-            self.W = nn.Parameter(torch.randn(E, n_answers, d) * sigma)
-        # linear start: while linear[e] is True, model e has no softmax in its memory layers
-        self.register_buffer("linear", torch.zeros(E, dtype=torch.bool))
+            self.H = nn.Parameter(torch.randn(*lead, d, d) * sigma)
+            self.W = nn.Parameter(torch.randn(*lead, n_answers, d) * sigma)
         self.zero_nil()
 
-    # --- parameters, named as in the paper -------------------------------------------------------
     def A(self, k: int) -> torch.Tensor:
-        """Input embedding of hop k (0-based): (E, V, d)."""
+        """Input embedding of hop k (0-based): (V, d)."""
         return self.emb[k] if self.tying == "adjacent" else self.emb[1]
 
     def C(self, k: int) -> torch.Tensor:
-        """Output embedding of hop k (0-based): (E, V, d)."""
+        """Output embedding of hop k (0-based): (V, d)."""
         return self.emb[k + 1] if self.tying == "adjacent" else self.emb[2]
 
     def B(self) -> torch.Tensor:
-        """Query embedding: (E, V, d)."""
+        """Query embedding: (V, d)."""
         return self.emb[0]
 
     def TA(self, k: int):
+        """Temporal rows T_A of hop k (M, d), or None without temporal encoding."""
         if self.T is None:
             return None
         return self.T[k] if self.tying == "adjacent" else self.T[0]
 
     def TC(self, k: int):
+        """Temporal rows T_C of hop k (M, d), or None without temporal encoding."""
         if self.T is None:
             return None
         return self.T[k + 1] if self.tying == "adjacent" else self.T[1]
 
     def Wt(self) -> torch.Tensor:
-        """Answer matrix W, one row per answer: (E, n_answers, d)."""
+        """Answer matrix W, one row per answer: (n_answers, d)."""
         if self.tying == "adjacent":
-            return self.emb[-1][:, self.answer_words]
+            return self.emb[-1][..., self.answer_words, :]
         return self.W
+
+    def weights(self, words: torch.Tensor):
+        """Per-word weights l_j of sentences ``words (..., L)``: None for BoW, (..., L, d) for PE (§4.1)."""
+        return None if self.encoding == "bow" else sentence_weights(words, self.d, self.pe_variant, self.L)
 
     @torch.no_grad()
     def zero_nil(self) -> None:
         """Keep the nil word's embedding (id 0) at zero in every table (and its gradient, if any)."""
         for table in self.emb:
-            table[:, 0].zero_()
+            table[..., 0, :].zero_()
             if table.grad is not None:
-                table.grad[:, 0].zero_()
+                table.grad[..., 0, :].zero_()
 
-    # --- the computation -------------------------------------------------------------------------
-    def weights(self, words: torch.Tensor):
-        """Per-word weights l_j of sentences ``words (S, L)``: None for BoW, (L, d) or (S, L, d) for PE.
 
-        The nil word needs no mask: its embedding is kept at zero.
-        """
-        if self.encoding == "bow":
-            return None
-        if self.pe_variant == "matlab":  # J is the model's padded sentence length, the same for all
-            return matlab_table(self.L, self.d)[: words.shape[-1]]  # (L, d)
-        n = (words != 0).sum(-1)  # (S,) words per sentence: the paper's J
-        return paper_table(words.shape[-1], self.d)[n]  # (S, L, d), zero beyond each sentence
+class MemN2N(MemN2NWeights):
+    """End-to-end memory network over a bAbI vocabulary; ``forward`` returns (logits, trace)."""
 
-    def embed(self, table: torch.Tensor, words: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        """Σ_j l_j ⊙ table[x_j] for sentences ``words (S, L)``: (E, S, d)."""
-        x = table.index_select(1, words.reshape(-1)).view(self.E, *words.shape, self.d)  # (E, S, L, d)
-        return (x if weights is None else x * weights).sum(-2)  # (E, S, d)
+    linear = False  # linear start (§4.2): no softmax in the memory layers while True
 
-    def read(self, sentences, memory, queries, lengths, time=None):
-        """The network on a sentence table: logits (E, B, A) and a trace with an E dimension.
+    def set_weights(self, **tables) -> None:
+        """Replace weight tables by name: ``A=``, ``B=``, ``C=`` (hop 1), ``H=``, ``W=`` (each (rows, d))."""
+        where = {"A": lambda: self.A(0), "B": self.B, "C": lambda: self.C(0), "H": lambda: self.H, "W": lambda: self.W}
+        with torch.no_grad():
+            for name, value in tables.items():
+                where[name]().copy_(torch.as_tensor(value))
+        self.zero_nil()
 
-        ``sentences (S, L)`` are the distinct sentences (each embedded once), ``memory (B, M)``
-        picks the rows of each sample's memory slots (oldest first), ``queries (B, L)``,
-        ``lengths (B,)`` real slots per sample, ``time (B, M)`` or ``(E, B, M)`` the temporal
-        index of each slot (default: 0 for the most recent sentence).
-        """
-        B, M = memory.shape
-        if M > self.M:
-            raise ValueError(f"memory has {M} slots, the model was built for at most {self.M}")
-        slots = torch.arange(M)
-        real = slots.unsqueeze(0) < lengths.unsqueeze(1)  # (B, M)
-        if time is None:
-            time = (lengths.unsqueeze(1) - 1 - slots).clamp(min=0)  # (B, M) reverse order
-        time = time.clamp(max=self.M - 1)
-        E, S = self.E, sentences.shape[0]
-        if time.dim() == 2:
-            time = time.unsqueeze(0)
-        time = time.expand(E, B, M)  # (E, B, M)
-        rows = memory.unsqueeze(0).expand(E, B, M)  # (E, B, M) sentence row of each slot
-        s_weights = self.weights(sentences)  # None, (L, d) or (S, L, d)
-        u = self.embed(self.B(), queries, self.weights(queries))  # (E, B, d)
-        us, ps, os_, empties = [u], [], [], []
-        cache = {}  # each table embeds the sentences once (adjacent tying: C^k = A^{k+1})
+    def embed(self, table: torch.Tensor, words: torch.Tensor) -> torch.Tensor:
+        """Σ_j l_j ⊙ table[x_j] for sentences ``words (..., L)``: (..., d)."""
+        x = table[words]  # (..., L, d)
+        l = self.weights(words)  # noqa: E741  None (BoW) or (..., L, d)
+        return (x if l is None else x * l).sum(-2)
 
-        def embedded(table):  # (E, S, d): every distinct sentence once, not every slot of every sample
-            if id(table) not in cache:
-                cache[id(table)] = self.embed(table, sentences, s_weights)
-            return cache[id(table)]
+    def memory(self, table: torch.Tensor, T, memories: torch.Tensor, time: torch.Tensor) -> torch.Tensor:
+        """``m_i = A x_i + T_A(i)`` (or with C and T_C) for every slot: (B, M, d)."""
+        m = self.embed(table, memories)  # (B, M, d)
+        return m if T is None else m + T[time]
 
-        for k in range(self.hops):
-            # uᵀ m_i = uᵀ (A x_i + T_A(i)): score the sentences, then pick each slot's score
-            scores = torch.bmm(u, embedded(self.A(k)).transpose(1, 2)).gather(2, rows)  # (E, B, M)
-            if self.T is not None:
-                scores = scores + torch.bmm(u, self.TA(k).transpose(1, 2)).gather(2, time)
-            if self.null_memories:  # the empty slots up to memory_size score uᵀ0 = 0 and take their share
-                scores_real = scores.masked_fill(~real, float("-inf"))
-                n_empty = (self.M - lengths).float().view(1, B, 1)  # (1, B, 1) empty slots
-                log_z = torch.logaddexp(torch.logsumexp(scores_real, -1, keepdim=True), n_empty.log())
-                p_soft = torch.exp(scores_real - log_z)  # (E, B, M): sums to < 1 over the real memories
-                empty_soft = torch.exp(n_empty.log() - log_z).squeeze(-1)  # (E, B) the empty slots' share
-            else:
-                p_soft = torch.softmax(scores.masked_fill(~real, float("-inf")), dim=-1)  # padding gets no weight
-                empty_soft = torch.zeros(E, B)
-            if self.linear.any():  # linear start: no softmax for these models
-                p = torch.where(self.linear.view(-1, 1, 1), scores.masked_fill(~real, 0.0), p_soft)  # (E, B, M)
-                empty_soft = torch.where(self.linear.view(-1, 1), 0.0, empty_soft)
-            else:
-                p = p_soft  # (E, B, M)
-            empties.append(empty_soft)
-            # o = Σ_i p_i c_i = Σ_i p_i (C x_i + T_C(i)): add up each sentence's weight, then one matmul
-            o = torch.bmm(torch.zeros(E, B, S).scatter_add(2, rows, p), embedded(self.C(k)))  # (E, B, d)
-            if self.T is not None:
-                o = o + torch.bmm(torch.zeros(E, B, self.M).scatter_add(2, time, p), self.TC(k))
-            if self.tying == "layerwise":
-                u = torch.bmm(u, self.H.transpose(1, 2)) + o  # u^{k+1} = H u^k + o^k
-            else:
-                u = u + o  # u^{k+1} = u^k + o^k
-            us.append(u)
-            ps.append(p)
-            os_.append(o)
-        logits = torch.einsum("ebd,ead->eba", u, self.Wt())  # (E, B, A)
-        trace = MemN2NTrace(attention=torch.stack(ps, 2), u=torch.stack(us, 2), o=torch.stack(os_, 2),
-                            lengths=lengths, empty=torch.stack(empties, 2))
-        return logits, trace
+    def attend(self, scores: torch.Tensor, real: torch.Tensor, lengths: torch.Tensor):
+        """``p = softmax(uᵀm)`` over the real memories: p (B, M) and the empty slots' share (B,)."""
+        if self.linear:  # linear start: the raw scores, no softmax
+            return scores.masked_fill(~real, 0.0), scores.new_zeros(len(scores))
+        if self.null_memories:  # the empty slots up to memory_size score uᵀ0 = 0 and take their share
+            return softmax_with_empty(scores, real, (self.M - lengths).float())
+        return torch.softmax(scores.masked_fill(~real, float("-inf")), dim=-1), scores.new_zeros(len(scores))
 
     def forward(self, memories: torch.Tensor, queries: torch.Tensor):
-        """``memories (B, M, L)`` (oldest first, nil-padded), ``queries (B, L)`` → (logits, trace).
-
-        Logits are ``(B, A)`` for one model, ``(E, B, A)`` for an ensemble of E.
-        """
-        if memories.dim() != 3 or queries.dim() != 2 or memories.shape[0] != queries.shape[0]:
-            raise ValueError(f"expected memories (B, M, L) and queries (B, L), got {tuple(memories.shape)} "
-                             f"and {tuple(queries.shape)}")
+        """``memories (B, M, L)`` (oldest first, nil-padded), ``queries (B, L)`` → logits (B, A), trace."""
+        check_inputs(memories, queries, self.M, self.L)
         B, M, L = memories.shape
-        if L > self.L or queries.shape[1] > self.L:
-            raise ValueError(f"sentences have at most {self.L} words in this model, got {max(L, queries.shape[1])}")
-        sentences, memory = torch.unique(memories.reshape(B * M, L), dim=0, return_inverse=True)
-        memory = memory.view(B, M)  # (B, M) row of each slot in the distinct sentences
+        slots = torch.arange(M, device=memories.device)
         lengths = (memories != 0).any(-1).sum(-1)  # (B,) real memories come first
-        logits, trace = self.read(sentences, memory, queries, lengths)
-        if self.E == 1:
-            trace = MemN2NTrace(trace.attention[0], trace.u[0], trace.o[0], trace.lengths, trace.empty[0])
-            return logits[0], trace
-        return logits, trace
+        real = slots < lengths.unsqueeze(1)  # (B, M)
+        time = (lengths.unsqueeze(1) - 1 - slots).clamp(0, self.M - 1)  # (B, M) T(i): 0 = the most recent
+        u = self.embed(self.B(), queries)  # u = B q                    (B, d)
+        us, ps, outs, empties = [u], [], [], []
+        for k in range(self.hops):
+            m = self.memory(self.A(k), self.TA(k), memories, time)  # m_i = A x_i + T_A(i)   (B, M, d)
+            c = self.memory(self.C(k), self.TC(k), memories, time)  # c_i = C x_i + T_C(i)   (B, M, d)
+            scores = torch.einsum("bd,bmd->bm", u, m)  # uᵀ m_i                               (B, M)
+            p, empty = self.attend(scores, real, lengths)  # p = softmax(uᵀ m)                (B, M)
+            o = torch.einsum("bm,bmd->bd", p, c)  # o = Σ_i p_i c_i                          (B, d)
+            u = (u @ self.H.T if self.tying == "layerwise" else u) + o  # u ← H u + o, or u ← u + o
+            us.append(u)
+            ps.append(p)
+            outs.append(o)
+            empties.append(empty)
+        logits = u @ self.Wt().T  # W u^{K+1}, the answer before its softmax        (B, n_answers)
+        return logits, trace_of(us, ps, outs, empties, lengths)
 
     # --- new input -------------------------------------------------------------------------------
-    def encode(self, samples) -> tuple[torch.Tensor, torch.Tensor]:
-        """`memlib.babi.encode.Sample`s → ``memories (B, M, L)``, ``queries (B, L)`` in this model's vocabulary.
-
-        Unknown words become nil; memories keep the most recent `memory_size` sentences.
-        """
-        if self.words is None:
+    def batch(self, samples) -> Batch:
+        """`memlib.babi.encode.Sample`s as a `Batch` in this model's vocabulary (unknown: nil, answer -1)."""
+        if self.vocab is None:
             raise ValueError("this model has no vocabulary: build it with words=...")
-        index = {w: i for i, w in enumerate(self.words)}
         samples = list(samples)
-        M = max(1, min(self.M, max(len(s.memories) for s in samples)))
-        memories = torch.zeros(len(samples), M, self.L, dtype=torch.long)
-        queries = torch.zeros(len(samples), self.L, dtype=torch.long)
-        for b, s in enumerate(samples):
-            for i, sentence in enumerate(s.memories[-M:]):
-                ids = [index.get(t, 0) for t in sentence][: self.L]
-                memories[b, i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-            q = [index.get(t, 0) for t in s.query][: self.L]
-            queries[b, : len(q)] = torch.tensor(q, dtype=torch.long)
-        return memories, queries
+        M = max(1, min(self.M, max(len(s.memories) for s in samples)))  # the most recent `memory_size`
+        return encode(samples, self.vocab, self.answers, memory_size=M, sentence_size=self.L, strict=False)
+
+    def encode(self, samples) -> tuple[torch.Tensor, torch.Tensor]:
+        """`memlib.babi.encode.Sample`s → ``memories (B, M, L)``, ``queries (B, L)`` in this model's vocabulary."""
+        batch = self.batch(samples)
+        return batch.memories, batch.queries
 
     @torch.no_grad()
     def answer(self, story_text: str, question_text: str) -> Reply:
         """Answer `question_text` about `story_text` (sentences split at '.', '!', '?' or new lines)."""
-        if self.words is None or self.answers is None:
+        if self.vocab is None or self.answers is None:
             raise ValueError("this model has no vocabulary: build it with words=... and answers=...")
-        index = {w: i for i, w in enumerate(self.words)}
         parts = [s.strip() for s in re.split(r"[.!?\n]+", story_text) if s.strip()]
         parts = [re.sub(r"^[0-9]+\s+", "", s) for s in parts]  # tolerate bAbI line numbers
         if not parts:
             raise ValueError("the story has no sentences")
         parts = parts[-self.M:]
-        unknown = []
-
-        def ids(text):
-            toks = tokenize(text)
-            unknown.extend(t for t in toks if t not in index)
-            out = [index[t] for t in toks if t in index][: self.L]
-            return out + [0] * (self.L - len(out))
-
-        memories = torch.tensor([[ids(s) for s in parts]])  # (1, M, L)
-        queries = torch.tensor([ids(question_text)])  # (1, L)
-        logits, trace = self.forward(memories, queries)
-        if self.E > 1:
-            logits, attention = logits[0], trace.attention[0]
-        else:
-            attention = trace.attention
+        unknown = sorted({t for text in [*parts, question_text] for t in tokenize(text) if t not in self.vocab})
+        known = lambda text: [t for t in tokenize(text) if t in self.vocab]  # noqa: E731  unknown words left out
+        sample = Sample([known(s) for s in parts], known(question_text), "", [])
+        logits, trace = self(*self.encode([sample]))
         probs = torch.softmax(logits[0], -1)
         best = int(probs.argmax())
-        return Reply(self.answers[best], float(probs[best]), parts, attention[0], sorted(set(unknown)))
-
-    # --- ensembles -------------------------------------------------------------------------------
-    def member(self, e: int) -> MemN2N:
-        """Model `e` of an ensemble as a stand-alone model (E = 1)."""
-        config = dict(self.config, ensemble=1)
-        model = MemN2N(**config, answer_words=getattr(self, "answer_words", None))
-        state = {k: v[e:e + 1].clone() for k, v in self.state_dict().items() if k != "answer_words"}
-        if "answer_words" in self.state_dict():
-            state["answer_words"] = self.answer_words.clone()
-        model.load_state_dict(state)
-        return model
-
-    @classmethod
-    def from_checkpoint(cls, payload: dict) -> MemN2N:
-        """Rebuild a model from `memlib.checkpoints.load(...)`."""
-        state = payload["state_dict"]
-        known = inspect.signature(cls).parameters
-        config = {k: v for k, v in payload["config"].items() if k in known}  # ignore retired options
-        model = cls(**config, answer_words=state.get("answer_words"))
-        model.load_state_dict(state)
-        return model
+        return Reply(self.answers[best], float(probs[best]), parts, trace.attention[0], unknown)
 
 
-_PAPER_TABLES: dict = {}
+def check_options(encoding: str, pe_variant: str, tying: str, hops: int) -> None:
+    """Refuse an unknown option with the choices."""
+    if encoding not in ("pe", "bow"):
+        raise ValueError(f"encoding must be 'pe' or 'bow', not {encoding!r}")
+    if pe_variant not in ("paper", "matlab"):
+        raise ValueError(f"pe_variant must be 'paper' or 'matlab', not {pe_variant!r}")
+    if tying not in ("adjacent", "layerwise"):
+        raise ValueError(f"tying must be 'adjacent' or 'layerwise', not {tying!r}")
+    if hops < 1:
+        raise ValueError(f"hops must be at least 1, got {hops}")
 
 
-def paper_table(L: int, d: int) -> torch.Tensor:
-    """``table[J]`` = the paper's PE weights of a J-word sentence, zero-padded to L words: (L+1, L, d)."""
-    if (L, d) not in _PAPER_TABLES:
-        table = torch.zeros(L + 1, L, d)
-        for J in range(1, L + 1):
-            table[J, :J] = position_encoding(J, d, "paper")
-        _PAPER_TABLES[(L, d)] = table
-    return _PAPER_TABLES[(L, d)]
+def answer_word_ids(answer_words, n_answers: int) -> torch.Tensor:
+    """The vocabulary id of each answer (adjacent tying reads W off C^K): (n_answers,)."""
+    if answer_words is None:
+        raise ValueError("adjacent tying needs answer_words: the vocabulary id of each answer (Wᵀ = C^K)")
+    answer_words = torch.as_tensor(answer_words, dtype=torch.long).clone()
+    if answer_words.shape != (n_answers,):
+        raise ValueError(f"answer_words must have shape ({n_answers},), got {tuple(answer_words.shape)}")
+    return answer_words
 
 
-_MATLAB_TABLES: dict = {}
+def check_inputs(memories: torch.Tensor, queries: torch.Tensor, M: int, L: int) -> None:
+    """Refuse memories and queries of the wrong shape for a model of M slots and L-word sentences."""
+    if memories.dim() != 3 or queries.dim() != 2 or memories.shape[0] != queries.shape[0]:
+        raise ValueError(f"expected memories (B, M, L) and queries (B, L), got {tuple(memories.shape)} "
+                         f"and {tuple(queries.shape)}")
+    if memories.shape[2] > L or queries.shape[1] > L:
+        raise ValueError(f"sentences have at most {L} words in this model, got {max(memories.shape[2], queries.shape[1])}")
+    if memories.shape[1] > M:
+        raise ValueError(f"memory has {memories.shape[1]} slots, the model was built for at most {M}")
 
 
-def matlab_table(L: int, d: int) -> torch.Tensor:
-    """The authors' code's PE weights for padded length L: (L, d), computed once."""
-    if (L, d) not in _MATLAB_TABLES:
-        _MATLAB_TABLES[(L, d)] = position_encoding(L, d, "matlab")
-    return _MATLAB_TABLES[(L, d)]
+def softmax_with_empty(scores: torch.Tensor, real: torch.Tensor, n_empty: torch.Tensor):
+    """Softmax over the real memories and `n_empty` empty slots of score uᵀ0 = 0.
+
+    ``scores (..., M)``, ``real (..., M)``, ``n_empty (...)`` → p (..., M), which sums to < 1, and the
+    empty slots' share (...). The empty slots are counted, not stored.
+    """
+    scores = scores.masked_fill(~real, float("-inf"))
+    log_empty = n_empty.log().unsqueeze(-1)  # (..., 1)
+    log_z = torch.logaddexp(torch.logsumexp(scores, -1, keepdim=True), log_empty)  # log Σ e^{uᵀm_i} + n_empty
+    return torch.exp(scores - log_z), torch.exp(log_empty - log_z).squeeze(-1)
 
 
-def cross_entropy(logits: torch.Tensor, answers: torch.Tensor) -> torch.Tensor:
-    """Summed cross-entropy per model: logits (E, B, A), answers (B,) → (E,)."""
-    E, B, A = logits.shape
-    return F.cross_entropy(logits.reshape(E * B, A), answers.repeat(E), reduction="none").view(E, B).sum(1)
+def trace_of(us: list, ps: list, outs: list, empties: list, lengths: torch.Tensor) -> MemN2NTrace:
+    """The per-hop states, stacked on the hop dimension."""
+    return MemN2NTrace(attention=torch.stack(ps, -2), u=torch.stack(us, -2), o=torch.stack(outs, -2),
+                       lengths=lengths, empty=torch.stack(empties, -1))
