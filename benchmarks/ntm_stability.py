@@ -12,12 +12,13 @@ and bits per sequence on 320 fresh sequences.
 
 import argparse
 import json
+import os
 import sys
 
 import torch
 
 import memlib
-from memlib.ntm_train import preset, summary, train
+from memlib.recipes.ntm import preset, summary, train
 
 TASKS = "copy,repeat-copy,associative-recall,priority-sort"
 
@@ -42,9 +43,10 @@ def main(argv=None):
             model, res = train(cfg)
             row = summary(cfg, res)
             row["params_finite"] = all(bool(torch.isfinite(q).all()) for q in model.parameters())
+            row["loadavg"] = [round(x, 2) for x in os.getloadavg()]  # seconds depend on the load
             rows.append(row)
             print(f"{task:>19} {seed:>4} {res.sequences:>9} {res.seconds:>7.1f} "
-                  f"{res.loadavg[0]:>5.2f} {res.nonfinite:>10} {res.rollbacks:>9} "
+                  f"{row['loadavg'][0]:>5.2f} {res.nonfinite:>10} {res.rollbacks:>9} "
                   f"{res.restarts:>8} {str(row['params_finite']):>13} "
                   f"{str(res.converged_at):>12} {res.heldout['bit_errors']:>10.3f} "
                   f"{res.heldout['bits_per_seq']:>8.2f}", flush=True)

@@ -16,9 +16,9 @@ import sys
 
 import memlib
 from memlib import checkpoints
+from memlib.checkpoints import load_model
 from memlib.cli import main as cli_main
-from memlib.models.ntm import build
-from memlib.ntm_train import evaluate
+from memlib.recipes.ntm import evaluate
 
 TASKS = ("copy", "repeat-copy", "associative-recall", "priority-sort")
 PAPER = {  # Graves et al. 2014, bits/seq read off Figs. 3, 7, 10, 18 (NTM-LSTM vs LSTM)
@@ -27,13 +27,6 @@ PAPER = {  # Graves et al. 2014, bits/seq read off Figs. 3, 7, 10, 18 (NTM-LSTM 
     "associative-recall": "NTM 0.5 @100k; LSTM 10.5 @100k, 0.5 @1M",
     "priority-sort": "NTM 35 @200k, ≈18 @1M; LSTM 90 @200k, ≈58 @1M",
 }
-
-
-def load(name):
-    ck = checkpoints.load(checkpoints.path(name))
-    model = build(ck["config"])
-    model.load_state_dict(ck["state_dict"])
-    return model.eval(), ck["meta"]
 
 
 def main(argv=None):
@@ -50,7 +43,7 @@ def main(argv=None):
                 cmd = checkpoints.load(checkpoints.path(f"{kind}_{slug}"))["meta"]["command"]
                 print("$", cmd, flush=True)
                 cli_main(shlex.split(cmd)[1:])
-        (mn, metn), (ml, metl) = load(f"ntm_{slug}"), load(f"lstm_{slug}")
+        (mn, metn), (ml, metl) = load_model(f"ntm_{slug}"), load_model(f"lstm_{slug}")
         en, el = evaluate(mn, task, 320), evaluate(ml, task, 320)
         rows.append(dict(task=task, ntm_sequences=metn["sequences"], lstm_sequences=metl["sequences"],
                          ntm_bit_errors=round(en["bit_errors"], 3),

@@ -38,6 +38,10 @@ class Batch:
     mask: torch.Tensor
     size: torch.Tensor
 
+    def to(self, device) -> Batch:
+        """The same batch on `device`."""
+        return Batch(self.x.to(device), self.y.to(device), self.mask.to(device), self.size.to(device))
+
 
 def _gen(seed_or_gen) -> torch.Generator:
     if isinstance(seed_or_gen, torch.Generator):
@@ -172,8 +176,11 @@ class Task:
     size_kw: str  # the argument that sets the length for generalisation tests
     train_max: int  # largest size seen in training
 
-    def batch(self, batch_size: int, seed=0, **kw) -> Batch:
-        return self.make(batch_size, seed, **kw)
+    def batch(self, batch_size: int, seed=0, device=None, **kw) -> Batch:
+        """A seeded batch, drawn on the CPU (the same draws whatever the device), then put on `device`."""
+        with torch.device("cpu"):
+            batch = self.make(batch_size, seed, **kw)
+        return batch if device is None else batch.to(device)
 
 
 TASKS = {

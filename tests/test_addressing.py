@@ -259,3 +259,17 @@ def test_gradcheck_every_stage_in_float64():
                                     (w_prev,))
     assert torch.autograd.gradcheck(
         lambda *xs: A.address(*xs, mem.detach(), w_prev.detach()), (k, beta, g, s, gamma))
+
+
+def test_addressing_creates_its_tensors_on_the_inputs_device(strict_device):
+    # the shift indices are built inside `shift`: they must follow the weighting's device
+    gen = torch.Generator().manual_seed(0)
+    M = torch.rand(2, 6, 3, generator=gen)
+    k, beta = torch.rand(2, 1, 3, generator=gen), torch.ones(2, 1)
+    g, gamma = torch.full((2, 1), 0.5), torch.full((2, 1), 2.0)
+    s, w_prev = torch.softmax(torch.rand(2, 1, 3, generator=gen), -1), torch.softmax(torch.rand(2, 1, 6, generator=gen), -1)
+    with strict_device() as device:
+        w = A.address(k, beta, g, s, gamma, M, w_prev)
+        r = A.read(w, M)
+        M_new = A.write(M, w, torch.sigmoid(k), torch.tanh(k))
+        assert w.device == r.device == M_new.device == device

@@ -105,3 +105,15 @@ def test_sequence_lstm_shapes_and_errors():
     assert logits.shape[-1] == 8 and trace is None
     with pytest.raises(ValueError, match=r"\(batch, time, 9\)"):
         m(torch.zeros(4, 9))
+
+
+@pytest.mark.parametrize("name", list(alg.TASKS))
+def test_batches_are_drawn_on_the_cpu_and_put_on_the_device_asked(strict_device, name):
+    # a seed must give the same batch on every device, and nothing may land on torch's default device
+    task = alg.get_task(name)
+    expected = task.batch(3, seed=7)
+    with strict_device() as device:
+        b = task.batch(3, seed=7, device=device)
+    for field in ("x", "y", "mask", "size"):
+        assert getattr(b, field).device == device
+        assert torch.equal(getattr(b, field), getattr(expected, field))

@@ -1,6 +1,6 @@
 """The NTM module: shapes, bounded head parameters, a trace consistent with the equations,
 stability at extreme controller outputs, a tiny "loss falls" check, and the training loop's
-safety nets (NaN rollback, checkpoints)."""
+safety nets (NaN rollback, checkpoints). The policies one by one: tests/test_ntm_recipe.py."""
 
 import pytest
 import torch
@@ -8,8 +8,8 @@ import torch
 from memlib import algorithmic as alg
 from memlib import checkpoints
 from memlib.models import addressing as A
-from memlib.models.ntm import NTM, NTMTrace, build
-from memlib.ntm_train import TrainConfig, evaluate, model_config, train
+from memlib.models.ntm import NTM, NTMTrace
+from memlib.recipes.ntm import Selection, TrainConfig, build, evaluate, model_config, train
 
 
 def small(**kw):
@@ -109,7 +109,8 @@ def test_slip_only_in_training_and_only_when_asked():
     torch.manual_seed(1)
     assert torch.equal(a, slipping(x)[0])  # seeded: the same slips
     assert not torch.allclose(a, slipping.eval()(x)[0])
-    assert build(model_config(slipping)).slip == 0.3
+    config = {k: v for k, v in model_config(slipping).items() if k != "family"}
+    assert build(config, slipping.state_dict()).slip == 0.3
     with pytest.raises(ValueError, match="slip must be in"):
         small(slip=1.0)
 
@@ -139,9 +140,8 @@ def test_loss_falls_on_a_fixed_batch():
 def test_checkpoint_round_trip(tmp_path):
     m = small()
     f = checkpoints.save(tmp_path / "m.pt", m.state_dict(), model_config(m), {"command": "x"})
-    ck = checkpoints.load(f)
-    m2 = build(ck["config"])
-    m2.load_state_dict(ck["state_dict"])
+    m2, meta = checkpoints.load_model(f)
+    assert meta == {"command": "x"} and not m2.training
     x = alg.copy(2, seed=0, length=3).x
     assert torch.equal(m(x)[0], m2(x)[0])
 
@@ -211,7 +211,7 @@ def test_convergence_needs_consecutive_heldout_passes(monkeypatch, confirm, expe
         return {"bit_errors": next(script), "median_bit_errors": 0.0, "bits_per_seq": 0.0,
                 "perfect": 1.0}
 
-    monkeypatch.setattr("memlib.ntm_train.evaluate", fake_evaluate)
+    monkeypatch.setattr("memlib.recipes.ntm.evaluate", fake_evaluate)
     cfg = TrainConfig(seed=0, max_sequences=400, batch_size=4, window=2, eval_size=8,
                       confirm=confirm, task_kw=dict(max_len=3))
     _, res = train(cfg, model=_PerfectCopier())
@@ -221,7 +221,7 @@ def test_convergence_needs_consecutive_heldout_passes(monkeypatch, confirm, expe
 
 def test_presets_cover_every_task_and_model_and_are_independent_copies():
     from memlib.algorithmic import TASKS
-    from memlib.ntm_train import LSTM_SIZE, preset
+    from memlib.recipes.ntm import LSTM_SIZE, preset
 
     for task in TASKS:
         for kind in ("ntm", "lstm"):
@@ -257,19 +257,18 @@ class _MovingCopier(_PerfectCopier):
 def test_after_convergence_hands_back_the_state_best_on_the_selection_set(monkeypatch, selection,
                                                                           handed_back):
     # held-out checks: 0.05, 0.05 (converged at 16 sequences), then worse; candidates on the
-    # selection set: at convergence (16), every SELECT_EVERY (32, 48) and the last state (56)
+    # selection set: at convergence (16), every Selection.every (32, 48) and the last state (56)
     checks = iter([0.05, 0.05] + [0.5] * 20)
     pick = iter(selection)
 
     def fake_evaluate(model, task, n=320, seed=0, **kw):
-        from memlib.ntm_train import SELECT_SEED
-        v = next(pick) if seed == SELECT_SEED else next(checks, 0.5)
+        v = next(pick) if seed == Selection.seed else next(checks, 0.5)
         return {"bit_errors": v, "median_bit_errors": 0.0, "bits_per_seq": 0.0, "perfect": 1.0}
 
-    monkeypatch.setattr("memlib.ntm_train.evaluate", fake_evaluate)
-    monkeypatch.setattr("memlib.ntm_train.SELECT_EVERY", 16)
-    cfg = TrainConfig(seed=0, max_sequences=400, batch_size=4, window=2, eval_size=8, lr=0.1,
-                      after_convergence=40, task_kw=dict(max_len=3))
+    monkeypatch.setattr("memlib.recipes.ntm.evaluate", fake_evaluate)
+    monkeypatch.setattr(Selection, "every", 16)
+    cfg = TrainConfig(seed=0, max_sequences=56, batch_size=4, window=2, eval_size=8, lr=0.1,
+                      stop_at_convergence=False, task_kw=dict(max_len=3))
     m = _MovingCopier()
     seen = {}
     _, res = train(cfg, model=m, progress=lambda s, e: seen.update({s: m.p.item()}))
@@ -301,7 +300,7 @@ def _fake_heldout(calls):
 
 def test_curriculum_trains_on_the_warmup_until_it_is_learned_then_on_the_task(monkeypatch):
     calls = []
-    monkeypatch.setattr("memlib.ntm_train.evaluate", _fake_heldout(calls))
+    monkeypatch.setattr("memlib.recipes.ntm.evaluate", _fake_heldout(calls))
     cfg = TrainConfig(seed=0, max_sequences=400, batch_size=4, window=2, eval_size=8,
                       task_kw=dict(max_len=3), warmup_kw=dict(min_len=5, max_len=6))
     m = _RecordingCopier()
@@ -315,7 +314,7 @@ def test_curriculum_trains_on_the_warmup_until_it_is_learned_then_on_the_task(mo
 
 def test_curriculum_that_is_never_learned_never_checks_the_task(monkeypatch):
     calls = []
-    monkeypatch.setattr("memlib.ntm_train.evaluate", _fake_heldout(calls))
+    monkeypatch.setattr("memlib.recipes.ntm.evaluate", _fake_heldout(calls))
     cfg = TrainConfig(seed=0, max_sequences=80, batch_size=4, window=2, eval_size=8,
                       task_kw=dict(max_len=3), warmup_kw=dict(min_len=5, max_len=6),
                       warmup_until=0.0)  # 0 bit errors is not below 0: the warm-up never ends

@@ -10,7 +10,7 @@ from memlib import checkpoints
 from memlib.cli import main
 from memlib.cli.ntm import command_line
 from memlib.models.ntm import NTM
-from memlib.ntm_train import model_config
+from memlib.recipes.ntm import model_config
 
 
 def run(capsys, *argv):
@@ -27,6 +27,8 @@ def run(capsys, *argv):
     (["ntm", "evaluate", "--checkpoint", "x.pt", "--lengths", "10,a"], "invalid lengths"),
     (["ntm", "train", "--task", "copy", "--slip", "1"], "invalid fraction"),
     (["ntm", "train", "--task", "copy", "--slip", "x"], "invalid fraction"),
+    (["ntm", "train", "--task", "copy", "--device", "gpu"], "invalid device"),
+    (["ntm", "evaluate", "--checkpoint", "x.pt", "--device", "cuda:x"], "invalid device"),
     (["ntm"], "required"),
 ])
 def test_bad_arguments_give_one_line_and_exit_2(capsys, argv, message):
@@ -42,6 +44,19 @@ def test_missing_checkpoint_is_a_usage_error(capsys, tmp_path):
     assert code == 2 and "no checkpoint" in err and len(err.strip().splitlines()) == 1
 
 
+def test_a_damaged_checkpoint_is_a_one_line_usage_error(capsys, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a checkpoint")
+    code, _, err = run(capsys, "ntm", "evaluate", "--checkpoint", str(bad))
+    assert code == 2 and "bad.pt" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_checkpoint_of_another_family_is_a_one_line_usage_error(capsys, monkeypatch):
+    monkeypatch.setattr("memlib.checkpoints.load_model", lambda name, device=None: ({"1": None}, {}))
+    code, _, err = run(capsys, "ntm", "evaluate", "--checkpoint", "memn2n_babi1k_3hops")
+    assert code == 2 and "not a model of the algorithmic tasks" in err and len(err.strip().splitlines()) == 1
+
+
 def test_out_must_be_a_pt_file(capsys):
     code, _, err = run(capsys, "ntm", "train", "--task", "copy", "--sequences", "32",
                        "--out", "model.bin")
@@ -51,7 +66,7 @@ def test_out_must_be_a_pt_file(capsys):
 def test_train_tiny_budget_json_and_checkpoint(capsys, tmp_path):
     out_file = tmp_path / "tiny.pt"
     code, out, _ = run(capsys, "ntm", "train", "--task", "associative-recall", "--model", "lstm",
-                       "--sequences", "64", "--out", str(out_file), "--json")
+                       "--sequences", "64", "--out", str(out_file), "--device", "cpu", "--json")
     assert code == 0
     info = json.loads(out.strip().splitlines()[-1])
     assert info["sequences"] == 64 and info["task"] == "associative-recall"
@@ -62,7 +77,7 @@ def test_train_tiny_budget_json_and_checkpoint(capsys, tmp_path):
     assert "--sequences 64" in ck["meta"]["command"]
     assert all(v.dtype == torch.float16 for v in ck["state_dict"].values())  # small files
     code, out, _ = run(capsys, "ntm", "evaluate", "--checkpoint", str(out_file),
-                       "--lengths", "3,4", "--sequences", "16", "--json")
+                       "--lengths", "3,4", "--sequences", "16", "--device", "cpu", "--json")
     res = json.loads(out.strip().splitlines()[-1])
     assert code == 0 and [r["items"] for r in res["results"]] == [3, 4]
 

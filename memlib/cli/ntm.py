@@ -7,7 +7,7 @@ import argparse
 import os
 import shlex
 
-from memlib.cli import UsageError, emit_json, positive
+from memlib.cli import UsageError, add_run_flags, emit_json, positive
 
 CONTROLLERS = ("lstm", "ff")
 MODELS = ("ntm", "lstm")
@@ -59,16 +59,14 @@ def register(subparsers) -> None:
     t.add_argument("--no-stop", action="store_true",
                    help="train for the whole budget even after convergence")
     t.add_argument("--out", default=None, help="write a checkpoint here")
-    t.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
-    t.set_defaults(func=_train)
+    add_run_flags(t, _train)
 
     e = sub.add_parser("evaluate", help="bit errors and bits/seq at several test lengths")
     e.add_argument("--checkpoint", required=True)
     e.add_argument("--lengths", type=_lengths, default=None,
                    help="comma-separated test sizes (copy: lengths; associative recall: items)")
     e.add_argument("--sequences", type=positive(int), default=320)
-    e.add_argument("--json", action="store_true")
-    e.set_defaults(func=_evaluate)
+    add_run_flags(e, _evaluate, "evaluate")
 
 
 def command_line(args) -> str:
@@ -92,7 +90,7 @@ def command_line(args) -> str:
 def _train(args) -> int:
     import memlib
     from memlib import checkpoints
-    from memlib.ntm_train import config_dict, model_config, preset, summary, train
+    from memlib.recipes.ntm import config_dict, model_config, preset, summary, train
 
     if args.out and not args.out.endswith(".pt"):
         raise UsageError(f"--out must name a .pt file, got {args.out!r}")
@@ -107,11 +105,12 @@ def _train(args) -> int:
         if not args.json:
             print(f"  {seen:>7} sequences  bit errors/seq {err:7.2f}", flush=True)
 
-    model, res = train(cfg, progress=progress)
+    model, res = train(cfg, progress=progress, device=args.device)
     info = summary(cfg, res)
+    info["loadavg"] = [round(x, 2) for x in os.getloadavg()]  # the 1/5/15-minute load: seconds vary with it
     if not args.json:
         print(f"{cfg.model} on {cfg.task}: {res.sequences} sequences in {res.seconds:.1f} s "
-              f"(load avg {res.loadavg[0]:.2f}); converged at "
+              f"(load avg {info['loadavg'][0]:.2f}); converged at "
               f"{res.converged_at if res.converged_at else 'not yet'}; held-out "
               f"{res.heldout['bit_errors']:.3f} bit errors/seq, "
               f"{res.heldout['bits_per_seq']:.3f} bits/seq")
@@ -131,26 +130,27 @@ def _train(args) -> int:
 def _evaluate(args) -> int:
     import memlib
     from memlib import algorithmic as alg
-    from memlib import checkpoints
-    from memlib.models.ntm import build
-    from memlib.ntm_train import evaluate
+    from memlib.checkpoints import load_model
+    from memlib.models.baselines import SequenceLSTM
+    from memlib.models.ntm import NTM
+    from memlib.recipes.ntm import evaluate, model_config
 
     memlib.setup(0)
     try:
-        ck = checkpoints.load(args.checkpoint)
+        model, meta = load_model(args.checkpoint, device=args.device or memlib.device())
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    task = alg.get_task(ck["meta"].get("task", "copy"))
-    model = build(ck["config"])
-    model.load_state_dict(ck["state_dict"])
-    model.eval()
+    if not isinstance(model, (NTM, SequenceLSTM)):
+        raise UsageError(f"{args.checkpoint}: not a model of the algorithmic tasks (an NTM or its LSTM "
+                         "baseline); evaluate it with the command of its own model family")
+    task = alg.get_task(meta.get("task", "copy"))
     lengths = args.lengths or _lengths(DEFAULT_LENGTHS[task.name])
     rows = []
     for n in lengths:
         r = evaluate(model, task, args.sequences, **{task.size_kw: n})
         rows.append({task.size_kw: n, **{k: round(v, 4) for k, v in r.items()}})
     if not args.json:
-        print(f"{ck['config']['model']} on {task.name} ({args.sequences} sequences per size)")
+        print(f"{model_config(model)['model']} on {task.name} ({args.sequences} sequences per size)")
         print(f"{task.size_kw:>8} {'bit errors':>11} {'median':>7} {'bits/seq':>9} {'perfect':>8}")
         for r in rows:
             print(f"{r[task.size_kw]:>8} {r['bit_errors']:>11.3f} {r['median_bit_errors']:>7.1f} "

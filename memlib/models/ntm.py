@@ -2,11 +2,11 @@
 
 At every time step t the controller sees the input x_t and the previous read vectors r_{t−1};
 its output is cut into head parameters (k, β, g, s, γ per head, plus e and a per write head),
-which are bounded by activations (Table in ``ntm.md``): key and add by tanh, β by softplus,
-g and e by sigmoid, s by a softmax over the shifts, γ = 1 + softplus. Every head addresses the
-memory M_{t−1} with the pipeline of `memlib.models.addressing`, read heads read from it, write
-heads erase-then-add into it, and the output logits are computed from the controller state and
-the fresh read vectors.
+which are bounded by activations to the ranges of Graves et al. (2014, §3.1–3.3), as Collier &
+Beel (2018) choose them: key and add by tanh, β by softplus, g and e by sigmoid, s by a softmax
+over the shifts, γ = 1 + softplus. Every head addresses the memory M_{t−1} with the pipeline
+of `memlib.models.addressing`, read heads read from it, write heads erase-then-add into it, and
+the output logits are computed from the controller state and the fresh read vectors.
 
 Stability choices (Collier & Beel 2018): the memory starts every episode at the constant 1e-6
 (never zero: cosine similarity of a zero row is 0/0), initial read vectors and weightings are
@@ -183,15 +183,3 @@ class NTM(nn.Module):
                       memory=torch.stack(memories, dim=1).detach(), read_heads=self.R)
         return y, tr
 
-
-def build(config: dict) -> nn.Module:
-    """Rebuild a model (NTM or SequenceLSTM) from the ``config`` stored in a checkpoint."""
-    config = dict(config)
-    kind = config.pop("model", "ntm")
-    if kind == "ntm":
-        return NTM(**config)
-    if kind == "lstm":
-        from memlib.models.baselines import SequenceLSTM
-
-        return SequenceLSTM(**config)
-    raise ValueError(f"unknown model kind {kind!r} (expected 'ntm' or 'lstm')")
