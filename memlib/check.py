@@ -1,56 +1,26 @@
-"""Self-checks for the exercises: compare your answer with the reference and say what differs.
+"""Self-checks: compare your answer with a reference and say exactly what differs.
 
 Karpathy's ``cmp`` idea, for values and for functions::
 
     from memlib import check
     check.cmp("w", w, expected)                        # a value: tensor, array, number, list, dict, str
     check.cmp_function("sharpen", sharpen, reference, inputs=[(w, gamma)])
-    check.exercise("ntm-sharpen", sharpen)             # an exercise: the reference comes from the registry
 
 Each call prints one line starting with ✓ (right) or ✗ (what differs: wrong type, shape, dtype,
 the largest difference and the first element that differs, or the exception your function raised)
 and returns a `Result` (``bool(result)`` is True when right; ``result.report`` is the text).
 A success line never prints a measured difference, so it reads the same on every machine (nbval).
 
-The exercise registry
----------------------
-Each exercise has an id ``"<notebook>-<what>"`` (``"ntm-sharpen"``, ``"memn2n-hop2"``) and a
-reference that lives in memlib, never in the notebook (the student version must not contain it).
-References are registered with `register` in ``memlib/exercises/<topic>.py`` (one module per
-notebook; every module of that package is imported on the first lookup)::
-
-    from memlib.check import register
-    from memlib.models import addressing
-
-    register(
-        "ntm-sharpen",
-        function=lambda w_tilde, gamma: addressing.sharpen(w_tilde, gamma),
-        inputs=lambda seed: (torch.rand(2, 1, 5, generator=torch.Generator().manual_seed(seed)),
-                             torch.full((2, 1), 2.0)),
-        wrong=lambda w_tilde, gamma: w_tilde ** gamma,   # a classic mistake: no renormalisation
-        hint="raise each weight to the power γ, then divide by the sum over the slots",
-    )
-
-One of ``function`` (the learner writes a function; both are called on ``inputs``: a list of
-argument tuples or ``seed -> tuple``, three seeds by default), ``value`` (the learner computes a
-value; a zero-argument callable is evaluated on the first check, e.g. to load a checkpoint) or
-``judge`` (``answer -> list of problems`` for answers with several right forms). ``wrong`` is
-an answer that must be rejected: the tests check that every exercise rejects its ``wrong`` and
-accepts its reference, so each self-check is known to be able to fail.
-
-In the instructor notebook, the solution sits between ``### BEGIN SOLUTION`` and
-``### END SOLUTION`` lines and the check call follows in the same cell (see `memlib.course`).
+This module only compares. The notebooks' exercises (their ids, references and known wrong
+answers) live in `memlib.exercises`, which builds on these functions.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import importlib
 import math
-import pkgutil
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 ATOL = 1e-5
 RTOL = 1e-4
@@ -149,6 +119,45 @@ def _compare_arrays(got, expected, where: str, atol: float, rtol: float) -> list
     return [msg]
 
 
+def _compare_numbers(got, expected, prefix: str, atol: float, rtol: float) -> list[str]:
+    if _is_tensor(got) and got.numel() == 1:
+        got = got.item()  # a one-element tensor is an acceptable number
+    if isinstance(got, bool) or not isinstance(got, (int, float)):
+        return [f"{prefix}got type {_kind(got)}, expected a number ({type(expected).__name__})"]
+    if math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
+        return []
+    return [f"{prefix}got {_fmt(got)}, expected {_fmt(expected)} (diff {abs(got - expected):.3g})"]
+
+
+def _compare_mappings(got, expected, where: str, atol: float, rtol: float) -> list[str]:
+    prefix = f"{where}: " if where else ""
+    if not isinstance(got, Mapping):
+        return [f"{prefix}got type {_kind(got)}, expected dict"]
+    missing = [k for k in expected if k not in got]
+    extra = [k for k in got if k not in expected]
+    problems = []
+    if missing:
+        problems.append(f"{prefix}missing key(s) {', '.join(map(repr, missing))}")
+    if extra:
+        problems.append(f"{prefix}unexpected key(s) {', '.join(map(repr, extra))}")
+    for k in expected:
+        if k in got:
+            problems += compare(got[k], expected[k], atol=atol, rtol=rtol, where=f"{where}[{k!r}]")
+    return problems
+
+
+def _compare_sequences(got, expected, where: str, atol: float, rtol: float) -> list[str]:
+    prefix = f"{where}: " if where else ""
+    if isinstance(got, (str, bytes)) or not isinstance(got, Sequence):
+        return [f"{prefix}got type {_kind(got)}, expected {type(expected).__name__}"]
+    if len(got) != len(expected):
+        return [f"{prefix}length {len(got)}, expected {len(expected)}"]
+    problems = []
+    for i, (g, e) in enumerate(zip(got, expected)):
+        problems += compare(g, e, atol=atol, rtol=rtol, where=f"{where}[{i}]")
+    return problems
+
+
 def compare(got, expected, *, atol: float = ATOL, rtol: float = RTOL, where: str = "") -> list[str]:
     """What differs between `got` and `expected`, as sentences (an empty list when they match).
 
@@ -165,42 +174,17 @@ def compare(got, expected, *, atol: float = ATOL, rtol: float = RTOL, where: str
     if isinstance(expected, bool) or expected is None or isinstance(expected, str):
         if type(got) is not type(expected):
             return [f"{prefix}got type {_kind(got)}, expected {_kind(expected)}"]
-        return [] if got == expected else [f"{prefix}got {_fmt(got)}, expected {_fmt(expected)}"]
-    if isinstance(expected, (int, float)):
-        if _is_tensor(got) and got.numel() == 1:
-            got = got.item()  # a one-element tensor is an acceptable number
-        if isinstance(got, bool) or not isinstance(got, (int, float)):
-            return [f"{prefix}got type {_kind(got)}, expected a number ({type(expected).__name__})"]
-        if math.isclose(got, expected, rel_tol=rtol, abs_tol=atol):
-            return []
-        return [f"{prefix}got {_fmt(got)}, expected {_fmt(expected)} (diff {abs(got - expected):.3g})"]
-    if isinstance(expected, Mapping):
-        if not isinstance(got, Mapping):
-            return [f"{prefix}got type {_kind(got)}, expected dict"]
-        missing = [k for k in expected if k not in got]
-        extra = [k for k in got if k not in expected]
-        problems = []
-        if missing:
-            problems.append(f"{prefix}missing key(s) {', '.join(map(repr, missing))}")
-        if extra:
-            problems.append(f"{prefix}unexpected key(s) {', '.join(map(repr, extra))}")
-        for k in expected:
-            if k in got:
-                problems += compare(got[k], expected[k], atol=atol, rtol=rtol, where=f"{where}[{k!r}]")
-        return problems
-    if isinstance(expected, Sequence):
-        if isinstance(got, (str, bytes)) or not isinstance(got, Sequence):
-            return [f"{prefix}got type {_kind(got)}, expected {type(expected).__name__}"]
-        if len(got) != len(expected):
-            return [f"{prefix}length {len(got)}, expected {len(expected)}"]
-        problems = []
-        for i, (g, e) in enumerate(zip(got, expected)):
-            problems += compare(g, e, atol=atol, rtol=rtol, where=f"{where}[{i}]")
-        return problems
+    elif isinstance(expected, (int, float)):
+        return _compare_numbers(got, expected, prefix, atol, rtol)
+    elif isinstance(expected, Mapping):
+        return _compare_mappings(got, expected, where, atol, rtol)
+    elif isinstance(expected, Sequence):
+        return _compare_sequences(got, expected, where, atol, rtol)
     return [] if got == expected else [f"{prefix}got {_fmt(got)}, expected {_fmt(expected)}"]
 
 
-def _result(name: str, problems: list[str], success: str, hint: str = "", show: bool = True) -> Result:
+def verdict(name: str, problems: list[str], success: str, hint: str = "", show: bool = True) -> Result:
+    """Print ✓ `success`, or ✗ and the first problems (with the `hint`); return the `Result`."""
     if problems:
         lines = [f"✗ {name}: {problems[0]}"] + [f"  {p}" for p in problems[1:6]]
         if len(problems) > 6:
@@ -217,7 +201,7 @@ def _result(name: str, problems: list[str], success: str, hint: str = "", show: 
 
 def cmp(name: str, got, expected, *, atol: float = ATOL, rtol: float = RTOL, show: bool = True) -> Result:
     """Compare a value with the expected one and print ✓, or ✗ and what differs."""
-    return _result(name, compare(got, expected, atol=atol, rtol=rtol), "matches", show=show)
+    return verdict(name, compare(got, expected, atol=atol, rtol=rtol), "matches", show=show)
 
 
 # ---------------------------------------------------------------- comparing functions
@@ -291,96 +275,4 @@ def cmp_function(name: str, fn: Callable, reference: Callable, inputs, *, seeds=
     inputs = _input_list(inputs, seeds)  # generate seeded inputs once
     n = len(inputs)
     problems = function_problems(fn, reference, inputs, atol=atol, rtol=rtol)
-    return _result(name, problems, f"agrees with the reference on {n} input{'s' * (n != 1)}", hint, show)
-
-
-# ---------------------------------------------------------------- the exercise registry
-
-
-@dataclasses.dataclass
-class Exercise:
-    """A registered exercise: how to judge an answer, and a known wrong answer."""
-
-    id: str
-    function: Callable | None = None
-    inputs: Any = None
-    value: Any = None
-    judge: Callable | None = None
-    wrong: Any = None
-    seeds: tuple = (0, 1, 2)
-    atol: float = ATOL
-    rtol: float = RTOL
-    hint: str = ""
-
-    def expected(self):
-        """The reference value of a value exercise (computed once when given as a callable)."""
-        if callable(self.value):
-            self.value = self.value()
-        return self.value
-
-    def reference(self):
-        """A right answer: the reference function or value (None for judged exercises)."""
-        return self.function if self.function is not None else (None if self.judge else self.expected())
-
-    def problems(self, answer) -> list[str]:
-        if self.judge is not None:
-            return list(self.judge(answer))
-        if self.function is not None:
-            return function_problems(answer, self.function, self.inputs, seeds=self.seeds,
-                                     atol=self.atol, rtol=self.rtol)
-        return compare(answer, self.expected(), atol=self.atol, rtol=self.rtol)
-
-
-_REGISTRY: dict[str, Exercise] = {}
-_loaded = False
-
-
-def register(id: str, *, function: Callable | None = None, inputs=None, value=None,
-             judge: Callable | None = None, wrong=None, seeds=(0, 1, 2), atol: float = ATOL,
-             rtol: float = RTOL, hint: str = "") -> Exercise:
-    """Register the reference of exercise `id` (exactly one of function+inputs, value, judge)."""
-    given = [x is not None for x in (function, value, judge)]
-    if sum(given) != 1:
-        raise ValueError(f"exercise {id!r}: give exactly one of function=, value=, judge=")
-    if function is not None and inputs is None:
-        raise ValueError(f"exercise {id!r}: a function exercise needs inputs= (argument tuples or seed -> tuple)")
-    ex = Exercise(id, function, inputs, value, judge, wrong, tuple(seeds), atol, rtol, hint)
-    _REGISTRY[id] = ex
-    return ex
-
-
-def _load() -> None:
-    """Import every module of `memlib.exercises` once; each registers its notebook's references."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    try:
-        package = importlib.import_module("memlib.exercises")
-    except ModuleNotFoundError:  # pragma: no cover - no exercises written yet
-        return
-    for info in pkgutil.iter_modules(package.__path__):
-        importlib.import_module(f"memlib.exercises.{info.name}")
-
-
-def exercises() -> dict[str, Exercise]:
-    """All registered exercises by id."""
-    _load()
-    return dict(_REGISTRY)
-
-
-def get(id: str) -> Exercise:
-    """The registered exercise `id`; a KeyError names the known ids."""
-    _load()
-    if id not in _REGISTRY:
-        raise KeyError(f"no exercise {id!r}; registered: {', '.join(sorted(_REGISTRY)) or 'none'}")
-    return _REGISTRY[id]
-
-
-def exercise(id: str, answer, *, show: bool = True) -> Result:
-    """Check your answer to exercise `id` against memlib's reference; print ✓, or ✗ and what differs."""
-    ex = get(id)
-    if ex.function is not None:
-        return cmp_function(id, answer, ex.function, ex.inputs, seeds=ex.seeds, atol=ex.atol,
-                            rtol=ex.rtol, hint=ex.hint, show=show)
-    return _result(id, ex.problems(answer), "right", ex.hint, show)
+    return verdict(name, problems, f"agrees with the reference on {n} input{'s' * (n != 1)}", hint, show)

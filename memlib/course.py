@@ -29,7 +29,7 @@ Conventions for notebook authors
           return p / p.sum(-1, keepdim=True)
           ### END SOLUTION
 
-      check.exercise("ntm-sharpen", my_sharpen)
+      exercises.check("ntm-sharpen", my_sharpen)
 
   In the student copy the function body raises NotImplementedError, which the check reports as
   "✗ ntm-sharpen: not implemented yet"; the cell runs and the notebook runs top to bottom.
@@ -55,7 +55,8 @@ TAG_SETUP = "setup"  # run (collapsed) in lecture mode, because the demos need i
 TAG_RAISES = "raises-exception"  # JupyterLab, nbclient and nbval let such a cell raise
 
 KINDS = ("student", "lecture")
-_EXERCISE_ID = re.compile(r"""exercise\(\s*["']([\w.:-]+)["']""")
+# the self-check call: exercises.check("<id>", …)
+_EXERCISE_ID = re.compile(r"""\bexercises\.check\(\s*["']([\w.:-]+)["']""")
 _NBVAL_MARKER = re.compile(r"^#\s*NBVAL_[A-Z_]+\s*$")
 _EXERCISES_HEADING = re.compile(r"^#+\s*(\d+[.)]?\s*)?exercises?\b", re.IGNORECASE | re.MULTILINE)
 
@@ -118,7 +119,7 @@ def _clear(cell) -> None:
 
 
 def exercise_ids(source: str) -> list[str]:
-    """The exercise ids named by ``exercise("<id>", …)`` calls in a cell's source."""
+    """The exercise ids named by ``exercises.check("<id>", …)`` calls in a cell's source."""
     return _EXERCISE_ID.findall(source)
 
 

@@ -1,12 +1,16 @@
-"""memlib.check: the self-checks say exactly what is right and what differs."""
+"""memlib.check compares and says exactly what differs; memlib.exercises registers the notebooks' exercises."""
 
 from __future__ import annotations
+
+import pathlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
 
-from memlib import check
+from memlib import check, exercises
 
 # ---------------------------------------------------------------- values
 
@@ -118,60 +122,74 @@ def test_seeded_input_generator_is_called_once_per_seed():
     assert seen == [3, 4]
 
 
-# ---------------------------------------------------------------- registry
+# ---------------------------------------------------------------- the exercise registry (memlib.exercises)
 
 
 @pytest.fixture
 def scratch_registry(monkeypatch):
-    monkeypatch.setattr(check, "_REGISTRY", dict(check.exercises()))
-    return check._REGISTRY
+    monkeypatch.setattr(exercises, "_REGISTRY", dict(exercises.all_exercises()))
+    return exercises._REGISTRY
 
 
 def test_register_value_function_and_judge_exercises(scratch_registry, capsys):
-    check.register("t-value", value=lambda: torch.tensor([0.2, 0.8]), wrong=torch.tensor([0.8, 0.2]))
-    check.register("t-func", function=softmax_ref, inputs=INPUTS, wrong=lambda x: x, hint="exp, then normalise")
-    check.register("t-judge", judge=lambda a: [] if a in (16, 17) else [f"task {a} is not one of them"], wrong=3)
-    assert check.exercise("t-value", torch.tensor([0.2, 0.8])).ok
-    assert check.exercise("t-func", softmax_ref).ok
-    assert check.exercise("t-judge", 17).ok
-    capsys.readouterr()
-    assert not check.exercise("t-func", lambda x: x).ok
+    exercises.register("t-value", value=lambda: torch.tensor([0.2, 0.8]), wrong=torch.tensor([0.8, 0.2]))
+    exercises.register("t-func", function=softmax_ref, inputs=INPUTS, wrong=lambda x: x, hint="exp, then normalise")
+    exercises.register("t-judge", judge=lambda a: [] if a in (16, 17) else [f"task {a} is not one of them"], wrong=3)
+    assert exercises.check("t-value", torch.tensor([0.2, 0.8])).ok
+    assert exercises.check("t-func", softmax_ref).ok
+    assert exercises.check("t-judge", 17).ok
+    assert capsys.readouterr().out == ("✓ t-value: right\n✓ t-func: agrees with the reference on 2 inputs\n"
+                                       "✓ t-judge: right\n")
+    assert not exercises.check("t-func", lambda x: x).ok
     out = capsys.readouterr().out
     assert out.startswith("✗ t-func: on input 1") and out.rstrip().endswith("hint: exp, then normalise")
-    assert check.exercise("t-judge", 3, show=False).problems == ["task 3 is not one of them"]
+    assert exercises.check("t-judge", 3, show=False).problems == ["task 3 is not one of them"]
 
 
 def test_register_rejects_ambiguous_or_incomplete_references():
     with pytest.raises(ValueError, match="exactly one of"):
-        check.register("t-bad", value=1, judge=lambda a: [])
+        exercises.register("t-bad", value=1, judge=lambda a: [])
     with pytest.raises(ValueError, match="needs inputs"):
-        check.register("t-bad", function=softmax_ref)
+        exercises.register("t-bad", function=softmax_ref)
 
 
 def test_unknown_exercise_names_the_registered_ones():
     with pytest.raises(KeyError, match="registered: .*ntm-sharpen"):
-        check.exercise("ntm-sharpn", None)
+        exercises.check("ntm-sharpn", None)
 
 
-@pytest.mark.parametrize("exercise_id", sorted(check.exercises()))
+def test_every_notebook_topic_registers_its_exercises():
+    topics = {ex_id.split("-")[0] for ex_id in exercises.all_exercises()}
+    assert topics == {"lstm", "memnn", "memn2n", "ntm"}
+
+
+def test_check_knows_no_exercise_and_no_exercise_imports_viz():
+    """One-way arrows: exercises → check, never check → exercises; exercises never → viz."""
+    code = ("import sys, memlib.check; assert 'memlib.exercises' not in sys.modules, 'check imported exercises'\n"
+            "from memlib import exercises; exercises.all_exercises()\n"
+            "assert not [m for m in sys.modules if m.startswith('memlib.viz')], 'an exercise imported viz'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=pathlib.Path(__file__).resolve().parents[1])
+
+
+@pytest.mark.parametrize("exercise_id", sorted(exercises.all_exercises()))
 def test_every_registered_exercise_accepts_its_reference_and_rejects_its_wrong_answer(exercise_id):
-    ex = check.get(exercise_id)
+    ex = exercises.get(exercise_id)
     assert ex.wrong is not None, f"{exercise_id}: register a wrong= answer so the check is known to fail"
     if ex.judge is None:
-        assert check.exercise(exercise_id, ex.reference(), show=False).ok
-    result = check.exercise(exercise_id, ex.wrong, show=False)
+        assert exercises.check(exercise_id, ex.reference(), show=False).ok
+    result = exercises.check(exercise_id, ex.wrong, show=False)
     assert not result.ok and result.problems
 
 
 def test_ntm_references_are_the_equations_by_hand():
     """Eq. 9 by hand passes the sharpen check; a one-hot at the last slot shifted by +1 wraps to slot 0."""
-    assert check.exercise("ntm-sharpen", lambda w, gamma: w ** gamma[..., None] / (w ** gamma[..., None]).sum(-1, keepdim=True),
-                          show=False).ok
-    assert check.exercise("ntm-shift", lambda w, s: sum(s[..., k + 1, None] * torch.roll(w, k, -1) for k in (-1, 0, 1)),
-                          show=False).ok
-    shifted = check.get("ntm-shift").function(torch.tensor([[[0.0, 0.0, 1.0]]]), torch.tensor([[[0.0, 0.0, 1.0]]]))
+    assert exercises.check("ntm-sharpen", lambda w, gamma: w ** gamma[..., None] / (w ** gamma[..., None]).sum(-1, keepdim=True),
+                           show=False).ok
+    assert exercises.check("ntm-shift", lambda w, s: sum(s[..., k + 1, None] * torch.roll(w, k, -1) for k in (-1, 0, 1)),
+                           show=False).ok
+    shifted = exercises.get("ntm-shift").function(torch.tensor([[[0.0, 0.0, 1.0]]]), torch.tensor([[[0.0, 0.0, 1.0]]]))
     assert shifted.tolist() == [[[1.0, 0.0, 0.0]]]
-    onehot = check.get("ntm-hard-attention").function(torch.tensor([1.0, 1.0, 0.0]), torch.eye(3))
+    onehot = exercises.get("ntm-hard-attention").function(torch.tensor([1.0, 1.0, 0.0]), torch.eye(3))
     assert onehot.tolist() == [1.0, 0.0, 0.0]  # ties go to the first slot, as argmax does
 
 

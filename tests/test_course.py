@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from memlib import check, course
+from memlib import course, exercises
 from memlib.cli import main
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -29,12 +29,12 @@ SHARPEN = '''def sharpen(w_tilde, gamma):
     return w / w.sum(-1, keepdim=True)
     ### END SOLUTION
 
-check.exercise("ntm-sharpen", sharpen)'''
+exercises.check("ntm-sharpen", sharpen)'''
 
 VALUE = '''### BEGIN SOLUTION
 answer = 1 + 2 + 3
 ### END SOLUTION
-check.exercise("fixture-sum", answer)'''
+exercises.check("fixture-sum", answer)'''
 
 
 def code(source, *tags, outputs=(), count=None):
@@ -60,8 +60,8 @@ def instructor(tagged=True):
     t = (lambda *tags: tags) if tagged else (lambda *tags: ())
     nb.cells = [
         md("# 99 Fixture\n\nA notebook for the tests."),
-        code("import memlib\nimport torch\nfrom memlib import check\nmemlib.setup()\n"
-             'check.register("fixture-sum", value=6, wrong=5)', *t("setup"), count=1),
+        code("import memlib\nimport torch\nfrom memlib import exercises\nmemlib.setup()\n"
+             'exercises.register("fixture-sum", value=6, wrong=5)', *t("setup"), count=1),
         md("Some explanation."),
         code('print("budget", memlib.budget(full=100, fast=2))', *t("demo"), outputs=["budget 100\n"], count=2),
         code("# NBVAL_IGNORE_OUTPUT\n# training progress varies\nprint('training')", *t("demo"),
@@ -108,8 +108,13 @@ def test_stub_replaces_the_region_at_its_indentation_and_names_the_exercise():
     assert n == 1
     assert source.splitlines()[2] == '    raise NotImplementedError("Exercise ntm-sharpen: your code here")'
     assert "w_tilde ** gamma" not in source and "BEGIN" not in source
-    assert source.endswith('check.exercise("ntm-sharpen", sharpen)')  # the check stays
+    assert source.endswith('exercises.check("ntm-sharpen", sharpen)')  # the check stays
     assert course.stub("x = 1")[1] == 0
+
+
+def test_exercise_ids_are_the_self_check_calls_only():
+    source = 'exercises.check("ntm-shift", my_shift)\ncheck.cmp("w", w, expected)\nexercises.check(\n    "ntm-write", w)'
+    assert course.exercise_ids(source) == ["ntm-shift", "ntm-write"]
 
 
 @pytest.mark.parametrize("source, message", [
@@ -268,7 +273,7 @@ def test_notebook_ends_with_self_checked_exercises(path):
     cells = check_cells(nb)
     ids = [i for _, found in cells for i in found]
     assert 3 <= len(ids) <= 5, f"{path.name}: {len(ids)} self-checked exercises {ids}, expected 3–5"
-    registered = check.exercises()
+    registered = exercises.all_exercises()
     assert [i for i in ids if i not in registered] == [], "register these in memlib/exercises/"
     for index, found in cells:
         cell = nb.cells[index]

@@ -8,9 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from memlib.babi.encode import samples  # noqa: E402
+from memlib.babi.encode import Vocab, samples  # noqa: E402
 from memlib.babi.format import parse  # noqa: E402
-from memlib.memn2n_train import build_vocab, sentence_size  # noqa: E402
 from memlib.models.memn2n import MemN2N  # noqa: E402
 from memlib.viz import memn2n as V  # noqa: E402
 from memlib.viz.plots import TRUE_COLOR  # noqa: E402
@@ -22,10 +21,14 @@ QA2 = ("1 Mary got the milk there.\n2 John moved to the bedroom.\n3 Sandra went 
 
 
 def model_for(text, hops=2, seed=0):
+    """A small untrained MemN2N whose vocabulary covers `text` (every answer is also a word)."""
     s = samples(parse(text))
-    vocab, answers = build_vocab(s)
+    vocab, answers = Vocab.build(s), sorted({x.answer for x in s})
+    for a in answers:
+        vocab.add(a)
+    longest = max(max(len(m) for x in s for m in x.memories), max(len(x.query) for x in s))
     torch.manual_seed(seed)
-    model = MemN2N(len(vocab), len(answers), d=8, hops=hops, sentence_size=sentence_size(s),
+    model = MemN2N(len(vocab), len(answers), d=8, hops=hops, sentence_size=longest,
                    answer_words=[vocab[a] for a in answers], words=vocab.words, answers=answers)
     return model, s
 

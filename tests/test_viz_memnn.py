@@ -9,7 +9,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from memlib.babi.format import parse  # noqa: E402
-from memlib.models.memnn import LECTURE_STORY, MemNN, lecture_stories, prepare  # noqa: E402
+from memlib.babi.generate.lecture import LECTURE_STORY, lecture_stories  # noqa: E402
+from memlib.models.memnn import MemNN  # noqa: E402
+from memlib.recipes.memnn import prepare  # noqa: E402
 from memlib.train import History  # noqa: E402
 from memlib.viz.memnn import Explorer, hop_figure, loss_terms_figure  # noqa: E402
 from memlib.viz.plots import TRUE_COLOR  # noqa: E402

@@ -41,10 +41,10 @@ def test_addressing_stages_g0_shift1_moves_previous_focus():
 def test_addressing_explorer_redraws_when_sliders_move():
     ex = V.AddressingExplorer(M5, K, W_PREV, beta=1.0, g=1.0, shift=0.0, gamma=1.0)
     before = [s.clone() for s in ex.stages]
-    sharp_before = bar_heights(ex.axes[-1]).copy()
+    sharp_before = bar_heights(ex.figure.axes[-1]).copy()
     ex.beta.value = 15.0  # sharper content focus on slot 0 (the exact match of k)
     assert ex.stages[0][0] > before[0][0]
-    assert not np.allclose(bar_heights(ex.axes[-1]), sharp_before)  # the figure changed
+    assert not np.allclose(bar_heights(ex.figure.axes[-1]), sharp_before)  # the figure changed
     ex.g.value = 0.0  # back to the previous weighting (slot 2)
     assert ex.stages[1].argmax() == 2
     ex.shift.value = 1.0  # ... moved one slot on
@@ -53,7 +53,7 @@ def test_addressing_explorer_redraws_when_sliders_move():
     blurred = ex.stages[2].max().item()
     ex.gamma.value = 8.0
     assert ex.stages[3].max().item() > blurred
-    assert np.isclose(bar_heights(ex.axes[-1]).sum(), 1.0, atol=1e-5)
+    assert np.isclose(bar_heights(ex.figure.axes[-1]).sum(), 1.0, atol=1e-5)
     plt.close("all")
 
 
@@ -82,10 +82,10 @@ def test_plot_heads_and_memory_draw_the_trace():
 def test_heads_explorer_time_slider_changes_memory_panel():
     b, logits, tr = trace_of_small_model()
     ex = V.HeadsExplorer(tr, b.x, logits)
-    first = ex.mem_ax.images[0].get_array().copy()
+    first = ex.figure.axes[-1].images[0].get_array().copy()  # the memory panel
     ex.t.value = 6
     assert torch.equal(ex.memory, tr.memory[0, 7])
-    assert not np.allclose(ex.mem_ax.images[0].get_array(), first)
+    assert not np.allclose(ex.figure.axes[-1].images[0].get_array(), first)
     assert ex.t.max == b.x.shape[1] - 1
     plt.close("all")
 
@@ -116,3 +116,13 @@ def test_used_slots_handles_wrap_around():
     w2 = torch.zeros(2, N)
     w2[0, 3], w2[1, 5] = 1.0, 1.0
     assert V.used_slots(_W(w2), pad=0).tolist() == [3, 4, 5]
+
+
+def test_addressing_explorer_static_twin_is_the_widget_figure():
+    ex = V.AddressingExplorer(M5, K, W_PREV)
+    twin = ex.static(beta=15.0, g=0.5)
+    assert ex.beta.value == 1.0  # the controls stay where they were
+    ex.beta.value, ex.g.value = 15.0, 0.5
+    for a, b in zip(twin.axes, ex.figure.axes):
+        assert np.allclose(bar_heights(a), bar_heights(b))
+    plt.close("all")

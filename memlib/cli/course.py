@@ -66,7 +66,7 @@ def cmd_generate(args) -> int:
 def cmd_exercises(args) -> int:
     import nbformat
 
-    from memlib import check, course
+    from memlib import course, exercises
 
     used: dict[str, list[str]] = {}
     for path in course.sources(args.src) if args.src.is_dir() else []:
@@ -75,7 +75,7 @@ def cmd_exercises(args) -> int:
             if cell.cell_type == "code":
                 for ex_id in course.exercise_ids(cell.source):
                     used.setdefault(ex_id, []).append(path.name)
-    registered = check.exercises()
+    registered = exercises.all_exercises()
     rows = []
     for ex_id in sorted(set(registered) | set(used)):
         kind = ("function" if registered[ex_id].function is not None else

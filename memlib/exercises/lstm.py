@@ -15,7 +15,7 @@ import torch
 import torch.nn as nn
 
 from memlib.babi.encode import Batch
-from memlib.check import register
+from memlib.exercises import register
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -78,8 +78,8 @@ def _reader_inputs(seed: int):
     B, slots = 8, 5
     supports = torch.full((B, 2), -1)
     supports[:, 0] = torch.randint(0, slots, (B,), generator=g)
-    batch = Batch(torch.zeros(B, slots, 4, dtype=torch.long), torch.zeros(B, 4, dtype=torch.long),
-                  torch.zeros(B, dtype=torch.long), supports, torch.full((B,), slots))
+    batch = Batch(memories=torch.zeros(B, slots, 4, dtype=torch.long), queries=torch.zeros(B, 4, dtype=torch.long),
+                  answers=torch.zeros(B, dtype=torch.long), supports=supports, lengths=torch.full((B,), slots))
     return (_FixedReader(seed, slots), batch)
 
 

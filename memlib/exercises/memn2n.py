@@ -3,18 +3,21 @@
 * ``memn2n-hop``             ``hop(u, m, c)`` for u (d,), m, c (n, d) → (p (n,), o (d,), u_next (d,)):
   p = softmax(m u), o = Σ_i p_i c_i, u_next = u + o
 * ``memn2n-pe``              ``pe_paper(J, d)`` → (J, d): the paper's position encoding
-* ``memn2n-first-hop-hits``  ``first_hop_hits(explanations)``: the fraction of
-  `memlib.viz.memn2n.Explanation`s whose hop-1 argmax is a true supporting fact
+* ``memn2n-first-hop-hits``  ``first_hop_hits(explanations)``: the fraction of explanations
+  (``.attention`` (K, n) per hop over the sentences, ``.support`` the true slots, as in
+  `memlib.viz.memn2n.Explanation`) whose hop-1 argmax is a true supporting fact
 * ``memn2n-linear-start``    the bAbI task on which linear start matters most (a task number)
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from memlib.babi.encode import position_encoding
-from memlib.check import register
+from memlib.exercises import register
 
 
 def _gen(seed: int) -> torch.Generator:
@@ -46,16 +49,22 @@ register(
 )
 
 
-def _explanations(seed: int):
-    from memlib.viz.memn2n import Explanation
+@dataclass
+class HopAttention:
+    """What the exercise reads of an explanation: per-hop attention and the true supporting slots."""
 
+    attention: np.ndarray  # (K, n) attention of each hop over the n sentences
+    support: list  # slots of the true supporting facts
+
+
+def _explanations(seed: int):
     g = np.random.default_rng(seed)
     out = []
     for _ in range(20):
         n = int(g.integers(3, 8))
         attention = g.dirichlet(np.ones(n), size=3)  # (K=3 hops, n sentences)
         support = sorted(g.choice(n, size=int(g.integers(1, 3)), replace=False).tolist())
-        out.append(Explanation([f"s{i}" for i in range(n)], "q?", "a", "a", 1.0, attention, support))
+        out.append(HopAttention(attention, support))
     return (out,)
 
 

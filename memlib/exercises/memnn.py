@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from memlib.check import register
+from memlib.exercises import register
 from memlib.models.memnn import MemNN
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from memlib.check import register
+from memlib.exercises import register
 from memlib.models import addressing as A
 
 
@@ -98,8 +98,8 @@ register(
 def _wraparound() -> int:
     from memlib import checkpoints
 
-    N = checkpoints.load(checkpoints.path("ntm_copy"))["config"]["N"]
-    return N + 1  # N slots hold N input vectors; the (N+1)-th write lands on the first one
+    model, _ = checkpoints.load_model("ntm_copy")
+    return model.N + 1  # N slots hold N input vectors; the (N+1)-th write lands on the first one
 
 
 register(

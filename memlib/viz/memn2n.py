@@ -3,6 +3,7 @@
 `explain` runs a model on one bAbI sample and keeps what the figure needs (the trace's
 attention, the prediction); `attention_figure` draws it; `explorer` wraps the same two
 functions in widgets (task, story, question → the figure), so the widget has a static twin.
+Sukhbaatar et al. 2015, §2 (one hop: p = softmax(uᵀm_i)), §4.3 and Fig. 2 (attention per hop).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from memlib.viz.explorer import Explorer, Menu, Slider
 from memlib.viz.plots import TRUE_COLOR, heatmap, weight_bars
 
 
@@ -87,45 +89,32 @@ def hops_heatmap(ax, ex: Explanation, max_sentences: int = 20):
     return ax
 
 
-def explorer(models: dict, stories: dict):
+class AttentionExplorer(Explorer):
+    """Task, story and question → per-hop attention bars (the static twin is `attention_figure`)."""
+
+    def __init__(self, models: dict, stories: dict):
+        self.models, self.stories, self.current = models, stories, None
+        tasks = sorted(models)
+        super().__init__({"task": Menu("task", tasks, tasks[0]),
+                          "story": Slider("story", 0, len(stories[tasks[0]]) - 1, 0),
+                          "question": Slider("question", 0, len(stories[tasks[0]][0]) - 1, 0)})
+
+    def refit(self, moved):
+        if moved != "question":  # another task or story: another number of stories or questions
+            self.story.max = len(self.stories[self.task.value]) - 1
+            self.question.max = len(self.stories[self.task.value][self.story.value]) - 1
+
+    def draw(self, task, story: int, question: int):
+        self.current = explain(self.models[task], self.stories[task][story][question])
+        return attention_figure(self.current)
+
+
+def explorer(models: dict, stories: dict) -> AttentionExplorer:
     """Widgets: task, story, question → per-hop attention bars (the static twin is `attention_figure`).
 
     `models` maps a task to its MemN2N; `stories` maps the task to its test stories, each a list
-    of samples (``[memlib.babi.encode.story_samples(s) for s in stories]``). Returns a VBox with
+    of samples (``[memlib.babi.encode.story_samples(s) for s in stories]``). The explorer has
     ``.task``, ``.story``, ``.question`` (widgets), ``.output`` and ``.current`` (the last
     `Explanation` drawn) for tests: setting any widget's ``.value`` redraws.
     """
-    import ipywidgets as widgets
-
-    tasks = sorted(models)
-    task = widgets.Dropdown(options=tasks, value=tasks[0], description="task")
-    story = widgets.IntSlider(value=0, min=0, max=len(stories[tasks[0]]) - 1, description="story")
-    question = widgets.IntSlider(value=0, min=0, max=len(stories[tasks[0]][0]) - 1, description="question")
-    output = widgets.Output()
-    box = widgets.VBox([widgets.HBox([task, story, question]), output])
-    box.task, box.story, box.question, box.output, box.current = task, story, question, output, None
-    busy = []  # no redraw while the sliders' ranges are being updated
-
-    def draw(*_):
-        if busy:
-            return
-        ex = explain(models[task.value], stories[task.value][story.value][question.value])
-        box.current = ex
-        output.clear_output(wait=True)
-        with output:
-            fig = attention_figure(ex)
-            plt.show()
-            plt.close(fig)
-
-    def fit_ranges(*_):
-        busy.append(1)
-        story.max = len(stories[task.value]) - 1
-        question.max = len(stories[task.value][story.value]) - 1
-        busy.pop()
-        draw()
-
-    task.observe(fit_ranges, names="value")
-    story.observe(fit_ranges, names="value")
-    question.observe(draw, names="value")
-    draw()
-    return box
+    return AttentionExplorer(models, stories)

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 
 from memlib.babi.encode import story_samples
-from memlib.viz.plots import TRUE_COLOR
-
-BAR_COLOR = "#1f77b4"
+from memlib.viz.explorer import Explorer as ExplorerBase
+from memlib.viz.explorer import Menu, Slider
+from memlib.viz.plots import BAR_COLOR, INK, TRUE_COLOR
 
 
 def _short(text: str, n: int = 34) -> str:
@@ -26,13 +26,13 @@ def score_bars(ax, scores, labels, *, true=(), chosen=None, title="", xlabel="sc
     scores = np.asarray(scores, dtype=float)
     colors = [TRUE_COLOR if i in set(true) else BAR_COLOR for i in range(len(scores))]
     ax.barh(range(len(scores)), scores, color=colors)
-    ax.axvline(0, color="black", lw=0.6)
+    ax.axvline(0, color=INK, lw=0.6)
     ax.set_yticks(range(len(scores)))
     ax.set_yticklabels(labels, fontsize=8)
     ax.invert_yaxis()  # first sentence on top, as in the story
     if chosen is not None:
         span = max(np.abs(scores).max(), 1e-6)
-        ax.plot([max(scores[chosen], 0) + 0.06 * span], [chosen], marker="<", color="black", ms=8)
+        ax.plot([max(scores[chosen], 0) + 0.06 * span], [chosen], marker="<", color=INK, ms=8)
     ax.set_title(title, fontsize=10)
     ax.set_xlabel(xlabel)
     return ax
@@ -79,44 +79,32 @@ def loss_terms_figure(history, title="the three hinge terms during training"):
     return fig
 
 
-class Explorer:
+class Explorer(ExplorerBase):
     """Pick a story and a question; see O's scores at every hop, the chosen vs true facts, R's answers."""
 
     def __init__(self, model, stories, vocab, *, top: int = 5):
         import ipywidgets as w
 
-        from memlib.models.memnn import encode_samples
+        from memlib.recipes.memnn import encode_samples
 
         self.model, self.stories, self.vocab, self.top = model, list(stories), vocab, top
         self.samples = [story_samples(s, 0) for s in self.stories]
         self.encode = lambda items: encode_samples(items, vocab)  # noqa: E731
-        self.story = w.IntSlider(value=0, min=0, max=len(self.stories) - 1, description="story")
-        self.question = w.Dropdown(description="question")
         self.summary = w.HTML()
-        self.out = w.Output()
-        self.figure = None
         self.trace = None
-        self.story.observe(self._story_changed, names="value")
-        self._busy = False
-        self.question.observe(lambda change: None if self._busy else self.update(), names="value")
-        self._story_changed()
-        self.widget = w.VBox([w.HBox([self.story, self.question]), self.summary, self.out])
+        super().__init__({"story": Slider("story", 0, len(self.stories) - 1, 0), "question": Menu("question")},
+                         extra=[self.summary])
 
-    def _story_changed(self, change=None):
-        qs = self.samples[self.story.value]
-        options = [(f"{s.question} ({i + 1}/{len(qs)})", i) for i, s in enumerate(qs)]
-        self._busy = True
-        self.question.options = options
-        self.question.value = 0
-        self._busy = False
-        self.update()
+    def refit(self, moved):
+        if moved != "question":  # another story: its questions, the first one selected
+            qs = self.samples[self.story.value]
+            self.question.options = [(f"{s.question} ({i + 1}/{len(qs)})", i) for i, s in enumerate(qs)]
+            self.question.value = 0
 
     @torch.no_grad()
-    def update(self):
-        """Run the model on the selected question, redraw the figure and the summary."""
-        if self.question.value is None:
-            return
-        sample = self.samples[self.story.value][self.question.value]
+    def draw(self, story: int, question: int):
+        """Run the model on the question, write the summary; the figure is `hop_figure`."""
+        sample = self.samples[story][question]
         batch = self.encode([sample])
         self.model.eval()
         _, self.trace = self.model(batch.memories, batch.queries)
@@ -125,16 +113,5 @@ class Explorer:
         ok = "right" if answer == sample.answer else "wrong"
         self.summary.value = (f"<b>{sample.question}</b> true answer <b>{sample.answer}</b>, supporting facts "
                               f"{sample.support}; O chose {chosen}; R answers <b>{answer}</b> ({ok})")
-        self.figure = hop_figure(self.trace, sample.sentences, sample.question, support=sample.support,
-                                 answer=sample.answer, words=self.vocab.words, top=self.top)
-        plt.close(self.figure)  # shown in the widget's output area only
-        self.out.clear_output(wait=True)
-        with self.out:
-            from IPython.display import display
-
-            display(self.figure)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+        return hop_figure(self.trace, sample.sentences, sample.question, support=sample.support,
+                          answer=sample.answer, words=self.vocab.words, top=self.top)

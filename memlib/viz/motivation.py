@@ -1,11 +1,16 @@
-"""Figures of the motivation notebook: accuracy against distance, and one story read two ways."""
+"""Figures of the motivation notebook: accuracy against distance, and one story read two ways.
+
+`story_figure` is the static figure; `distance_explorer` puts a distance slider over any
+``view(distance)`` that draws one (the notebook's view draws `story_figure`).
+"""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from memlib.viz.plots import TRUE_COLOR, weight_bars
+from memlib.viz.explorer import Explorer, Slider
+from memlib.viz.plots import MUTED, TRUE_COLOR, weight_bars
 
 
 def distance_curve(ax, distances, curves: dict, *, chance: float | None = None, title: str = ""):
@@ -17,7 +22,7 @@ def distance_curve(ax, distances, curves: dict, *, chance: float | None = None, 
             raise ValueError(f"curve {name!r} has {acc.size} points, expected one per distance ({len(distances)})")
         ax.plot(distances, acc, marker="o", label=name)
     if chance is not None:
-        ax.axhline(chance, color="gray", linestyle=":", label="chance")
+        ax.axhline(chance, color=MUTED, linestyle=":", label="chance")
     ax.set_ylim(0, 1.02)
     ax.set_xticks(distances)
     ax.set_xlabel("distance: statements between the supporting fact and the question")
@@ -47,21 +52,19 @@ def story_figure(sentences, question: str, support: int, attention=None, answers
     return ax
 
 
-def distance_explorer(view, max_distance: int, value: int = 0):
-    """A slider over the distance that redraws ``view(distance)``; returns the widget (``.slider``)."""
-    import ipywidgets as widgets
+class DistanceExplorer(Explorer):
+    """A slider over the distance that redraws ``view(distance)`` (a function drawing with pyplot)."""
 
-    slider = widgets.IntSlider(value=value, min=0, max=max_distance, description="distance")
-    out = widgets.Output()
+    def __init__(self, view, max_distance: int, value: int = 0):
+        self.view = view
+        super().__init__({"distance": Slider("distance", 0, max_distance, value)})
+        self.slider = self.distance
 
-    def redraw(change=None):
-        out.clear_output(wait=True)
-        with out:
-            view(slider.value)
-            plt.show()
+    def draw(self, distance: int):
+        self.view(distance)
+        return plt.gcf()
 
-    slider.observe(redraw, names="value")
-    redraw()
-    box = widgets.VBox([slider, out])
-    box.slider = slider
-    return box
+
+def distance_explorer(view, max_distance: int, value: int = 0) -> DistanceExplorer:
+    """A slider over the distance that redraws ``view(distance)``; the slider is ``.slider``."""
+    return DistanceExplorer(view, max_distance, value)

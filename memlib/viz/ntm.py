@@ -10,7 +10,20 @@ import numpy as np
 import torch
 
 from memlib.models import addressing as A
-from memlib.viz.plots import CMAP, SIGNED_CMAP, _np, heatmap
+from memlib.viz.explorer import Explorer, Slider
+from memlib.viz.plots import (
+    BAR_COLOR,
+    CMAP,
+    FOCUS_COLOR,
+    INK,
+    PAPER,
+    READ_COLOR,
+    SHADE,
+    SIGNED_CMAP,
+    WRITE_COLOR,
+    _np,
+    heatmap,
+)
 
 STAGES = ("content  $w^c$", "interpolated  $w^g$", "shifted  $\\tilde w$", "sharpened  $w$")
 
@@ -57,7 +70,7 @@ def plot_addressing(stages, *, w_prev=None, params=None, axes=None, title=""):
     for ax, (label, w) in zip(axes, rows):
         w = _np(w)
         ax.clear()
-        ax.bar(range(len(w)), w, color="#1f77b4" if "sharp" not in label else "#ff7f0e")
+        ax.bar(range(len(w)), w, color=BAR_COLOR if "sharp" not in label else FOCUS_COLOR)
         ax.set_ylim(0, 1)
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
         ax.set_yticks([0, 1])
@@ -74,57 +87,28 @@ def plot_addressing(stages, *, w_prev=None, params=None, axes=None, title=""):
     return fig
 
 
-class AddressingExplorer:
+class AddressingExplorer(Explorer):
     """Sliders for β, g, shift and γ over the four-stage pipeline (predict, then move)."""
 
     def __init__(self, M, k, w_prev, beta=1.0, g=1.0, shift=0.0, gamma=1.0):
-        import ipywidgets as W
-
         self.M, self.k, self.w_prev = M, k, w_prev
-        style = dict(continuous_update=False, readout_format=".2f")
-        self.beta = W.FloatSlider(value=beta, min=0.0, max=20.0, step=0.5, description="β", **style)
-        self.g = W.FloatSlider(value=g, min=0.0, max=1.0, step=0.05, description="g", **style)
-        self.shift = W.FloatSlider(value=shift, min=-1.0, max=1.0, step=0.1, description="shift",
-                                   **style)
-        self.gamma = W.FloatSlider(value=gamma, min=1.0, max=10.0, step=0.5, description="γ",
-                                   **style)
-        self.fig, self.axes = plt.subplots(5, 1, figsize=(5.5, 6.6), sharex=True)
-        plt.close(self.fig)  # shown through the Output widget only
-        self.out = W.Output()
-        for s in self.sliders:
-            s.observe(self.update, names="value")
-        self.widget = W.VBox([W.HBox([self.beta, self.g]), W.HBox([self.shift, self.gamma]),
-                              self.out])
-        self.update()
+        released = dict(continuous=False, readout=".2f")
+        super().__init__({"beta": Slider("β", 0.0, 20.0, beta, 0.5, **released),
+                          "g": Slider("g", 0.0, 1.0, g, 0.05, **released),
+                          "shift": Slider("shift", -1.0, 1.0, shift, 0.1, **released),
+                          "gamma": Slider("γ", 1.0, 10.0, gamma, 0.5, **released)},
+                         rows=[["beta", "g"], ["shift", "gamma"]])
 
     @property
     def sliders(self):
         return (self.beta, self.g, self.shift, self.gamma)
 
-    def update(self, *_):
-        self.stages = addressing_stages(self.M, self.k, self.w_prev, self.beta.value,
-                                        self.g.value, self.shift.value, self.gamma.value)
-        params = dict(β=self.beta.value, g=self.g.value, shift=self.shift.value,
-                      γ=self.gamma.value)
-        plot_addressing(self.stages, w_prev=self.w_prev, params=params, axes=self.axes)
-        _show(self.out, self.fig)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
-
-
-def _show(out, fig):
-    from IPython import get_ipython
-
-    if get_ipython() is None:  # plain Python (tests): nothing to display into
-        return
-    from IPython.display import display
-
-    with out:
-        out.clear_output(wait=True)
-        display(fig)
+    def draw(self, beta: float, g: float, shift: float, gamma: float):
+        """The previous weighting and the four stages for these parameters (`plot_addressing`)."""
+        self.stages = addressing_stages(self.M, self.k, self.w_prev, beta, g, shift, gamma)
+        _, axes = plt.subplots(5, 1, figsize=(5.5, 6.6), sharex=True)
+        return plot_addressing(self.stages, w_prev=self.w_prev, params=dict(β=beta, g=g, shift=shift, γ=gamma),
+                               axes=axes)
 
 
 # ------------------------------------------------------------------ heads over time (Fig. 6)
@@ -178,7 +162,7 @@ def plot_heads(trace, x, y_pred, *, b: int = 0, slots=None, t: int | None = None
         ax.set_yticklabels(ticks[::step])
     if t is not None:
         for ax in axes.flat:
-            ax.axvline(t, color="white", lw=1.0, ls="--")
+            ax.axvline(t, color=PAPER, lw=1.0, ls="--")
     fig.tight_layout()
     return fig
 
@@ -195,47 +179,38 @@ def plot_memory(ax, trace, t: int, *, b: int = 0, slots=None):
     ax.set_yticklabels([int(i) for i in slots[::step]])
     ww, wr = _np(trace.write_w[b, t, 0])[slots], _np(trace.read_w[b, t, 0])[slots]
     width = mem.shape[1]
-    ax.barh(range(len(ww)), -ww * 3, left=-0.6, color="#d62728", height=0.8, label="write w")
-    ax.barh(range(len(wr)), wr * 3, left=width - 0.4, color="#2ca02c", height=0.8, label="read w")
+    ax.barh(range(len(ww)), -ww * 3, left=-0.6, color=WRITE_COLOR, height=0.8, label="write w")
+    ax.barh(range(len(wr)), wr * 3, left=width - 0.4, color=READ_COLOR, height=0.8, label="read w")
     ax.set_xlim(-3.7, width + 2.7)
     ax.legend(loc="upper right", fontsize=7)
     return ax
 
 
-class HeadsExplorer:
+def heads_figure(trace, x, y_pred, t: int, *, b: int = 0, slots=None):
+    """Fig. 6 panels with step `t` marked (`plot_heads`), and the memory after step t on the right."""
+    slots = used_slots(trace, b) if slots is None else slots
+    fig = plt.figure(figsize=(13, 6.5))
+    gs = fig.add_gridspec(3, 3, width_ratios=[1, 1, 0.8], height_ratios=[1, 1, 1.6])
+    axes = np.array([[fig.add_subplot(gs[i, j]) for j in range(2)] for i in range(3)])
+    memory_ax = fig.add_subplot(gs[:, 2])
+    plot_heads(trace, x, y_pred, b=b, slots=slots, t=t, axes=axes)
+    plot_memory(memory_ax, trace, t, b=b, slots=slots)
+    return fig
+
+
+class HeadsExplorer(Explorer):
     """A time slider over one sequence: Fig. 6 panels with the step marked + the memory then."""
 
     def __init__(self, trace, x, y_pred, b: int = 0, t: int = 0):
-        import ipywidgets as W
-
         self.trace, self.x, self.y_pred, self.b = trace, x, y_pred, b
         self.slots = used_slots(trace, b)
         T = trace.w.shape[1]
-        self.t = W.IntSlider(value=t, min=0, max=T - 1, description="time t",
-                             continuous_update=False)
-        self.fig = plt.figure(figsize=(13, 6.5))
-        plt.close(self.fig)
-        gs = self.fig.add_gridspec(3, 3, width_ratios=[1, 1, 0.8], height_ratios=[1, 1, 1.6])
-        self.axes = np.array([[self.fig.add_subplot(gs[i, j]) for j in range(2)]
-                              for i in range(3)])
-        self.mem_ax = self.fig.add_subplot(gs[:, 2])
-        self.out = W.Output()
-        self.t.observe(self.update, names="value")
-        self.widget = W.VBox([self.t, self.out])
-        self.update()
+        super().__init__({"t": Slider("time t", 0, T - 1, t, continuous=False)})
 
-    def update(self, *_):
-        t = self.t.value
-        plot_heads(self.trace, self.x, self.y_pred, b=self.b, slots=self.slots, t=t,
-                   axes=self.axes)
-        plot_memory(self.mem_ax, self.trace, t, b=self.b, slots=self.slots)
-        self.memory = self.trace.memory[self.b, t + 1]  # what the right panel shows
-        _show(self.out, self.fig)
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    def draw(self, t: int):
+        """`heads_figure` at step t; ``.memory`` is what its right panel shows."""
+        self.memory = self.trace.memory[self.b, t + 1]
+        return heads_figure(self.trace, self.x, self.y_pred, t, b=self.b, slots=self.slots)
 
 
 # ------------------------------------------------------------------ curves and tables
@@ -246,7 +221,7 @@ def plot_curves(ax, curves: dict, *, ylabel="bit errors per sequence", paper: di
         pts = np.asarray(pts, dtype=float)
         ax.plot(pts[:, 0] / 1000, pts[:, 1], label=label)
     for label, (xk, yv) in (paper or {}).items():
-        ax.plot(np.asarray(xk) / 1000, yv, "k:", marker="o", ms=3, label=label)
+        ax.plot(np.asarray(xk) / 1000, yv, color=INK, linestyle=":", marker="o", ms=3, label=label)
     ax.set_xlabel("training sequences (thousands)")
     ax.set_ylabel(ylabel)
     ax.set_ylim(bottom=0)
@@ -259,9 +234,9 @@ def plot_generalisation(ax, lengths, results: dict, *, trained_max: int = 20, N:
     """Error vs test length: {label: [value per length]}; marks the training range and N."""
     for label, vals in results.items():
         ax.plot(lengths, vals, marker="o", label=label)
-    ax.axvspan(0, trained_max, color="0.9", label="trained lengths")
+    ax.axvspan(0, trained_max, color=SHADE, label="trained lengths")
     if N is not None:
-        ax.axvline(N, color="k", ls="--", lw=1, label=f"memory size N={N}")
+        ax.axvline(N, color=INK, ls="--", lw=1, label=f"memory size N={N}")
     ax.set_xlabel("sequence length")
     ax.set_ylabel(ylabel)
     ax.set_xlim(0, max(lengths) * 1.05)
