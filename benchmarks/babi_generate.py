@@ -3,7 +3,7 @@
     python benchmarks/babi_generate.py [--tasks 1-20] [--size 10k] [--seed 0]
 
 Prints the wall-clock seconds to write all tasks (with the load average, since the machine may
-be shared), then one markdown table of the babi_spec.md §4 checks, measured on the generated
+be shared), then one markdown table of the docs/babi_format.md §4 checks, measured on the generated
 train + test files of the chosen size, against babi_stats_en.json (official en train + test).
 """
 

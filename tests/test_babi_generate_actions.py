@@ -1,7 +1,7 @@
 """The generator of the bAbI action tasks (1, 2, 3, 5, 6, 7, 8) against the released data.
 
 Format, answers (independent checker), vocabulary, answer sets and the measured statistics of
-babi_spec.md §4.2 (reference numbers from babi_stats_en.json, written out below).
+docs/babi_format.md §4.2 (reference numbers from babi_stats_en.json, written out below).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from memlib.babi.world import LOCATIONS, Clause, World
 
 TASKS = [1, 2, 3, 5, 6, 7, 8]
 
-# ---- expected per-task vocabulary and answers (babi_spec.md §3, §4.2 item 3) ---------------
+# ---- expected per-task vocabulary and answers (docs/babi_format.md §3, §4.2 item 3) ---------------
 ACTORS = {"mary", "sandra", "john", "daniel"}
 ROOMS = {"bathroom", "bedroom", "garden", "hallway", "kitchen", "office"}
 MOVES = {"went", "journeyed", "travelled", "moved", "back", "to", "the"}

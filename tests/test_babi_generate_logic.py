@@ -1,6 +1,6 @@
 """bAbI tasks 4 and 15–20: generated stories are well formed, answered right and look like v1.2.
 
-Reference numbers come from babi_spec.md §3–§4 and babi_stats_en.json (measured on the
+Reference numbers come from docs/babi_format.md §3–§4 and babi_stats_en.json (measured on the
 official en train+test files).
 """
 

@@ -1,6 +1,6 @@
 """Our bAbI generators for tasks 9–14 against the official data's format, rules and statistics.
 
-Reference numbers: babi_spec.md §2.5, §3 and §4, and babi_stats_en.json (measured on the
+Reference numbers: docs/babi_format.md §2.5, §3 and §4, and babi_stats_en.json (measured on the
 official en train+test files). Tolerances are those of the spec's §4.2.
 """
 

@@ -71,6 +71,35 @@ class Story:
 _ID = re.compile(r"[0-9]+")
 
 
+def _question(story: Story, line_id: int, rest: str, source: str, no: int) -> Question:
+    """The question line ``text TAB answer TAB support`` (after its ID) of `story`, checked."""
+    fields = rest.split("\t")
+    if len(fields) != 3:
+        raise BabiFormatError(
+            source, no, f"question line must have 3 TAB-separated fields (question, answer, support), got {len(fields)}"
+        )
+    q_text, answer, support_text = fields
+    if not q_text.strip():
+        raise BabiFormatError(source, no, "question has no text")
+    if not answer.strip():
+        raise BabiFormatError(source, no, "question has no answer")
+    support = []
+    for item in support_text.split():
+        if not _ID.fullmatch(item):
+            raise BabiFormatError(source, no, f"supporting-fact ID {item!r} is not a number")
+        sid = int(item)
+        if not 1 <= sid < line_id:
+            raise BabiFormatError(
+                source, no, f"supporting fact {sid} does not point to an earlier line of this story (1..{line_id - 1})"
+            )
+        if isinstance(story.lines[sid - 1], Question):
+            raise BabiFormatError(source, no, f"supporting fact {sid} points to a question, expected a statement")
+        support.append(sid)
+    if not support:
+        raise BabiFormatError(source, no, "question has no supporting-fact IDs")
+    return Question(line_id, q_text.strip(), answer.strip(), support, space_before_tab=q_text.endswith(" "))
+
+
 def parse(text: str, source: str = "<string>") -> list[Story]:
     """Parse the text of a bAbI file into stories; raise `BabiFormatError` on bad lines."""
     stories: list[Story] = []
@@ -101,33 +130,7 @@ def parse(text: str, source: str = "<string>") -> list[Story]:
                 raise BabiFormatError(source, no, "statement has no text")
             story.lines.append(Statement(line_id, rest))
             continue
-        fields = rest.split("\t")
-        if len(fields) != 3:
-            raise BabiFormatError(
-                source, no, f"question line must have 3 TAB-separated fields (question, answer, support), got {len(fields)}"
-            )
-        q_text, answer, support_text = fields
-        if not q_text.strip():
-            raise BabiFormatError(source, no, "question has no text")
-        if not answer.strip():
-            raise BabiFormatError(source, no, "question has no answer")
-        support = []
-        for item in support_text.split():
-            if not _ID.fullmatch(item):
-                raise BabiFormatError(source, no, f"supporting-fact ID {item!r} is not a number")
-            sid = int(item)
-            if not 1 <= sid < line_id:
-                raise BabiFormatError(
-                    source, no, f"supporting fact {sid} does not point to an earlier line of this story (1..{line_id - 1})"
-                )
-            if isinstance(story.lines[sid - 1], Question):
-                raise BabiFormatError(source, no, f"supporting fact {sid} points to a question, expected a statement")
-            support.append(sid)
-        if not support:
-            raise BabiFormatError(source, no, "question has no supporting-fact IDs")
-        story.lines.append(
-            Question(line_id, q_text.strip(), answer.strip(), support, space_before_tab=q_text.endswith(" "))
-        )
+        story.lines.append(_question(story, line_id, rest, source, no))
     last = stories[-1].lines[-1] if stories and stories[-1].lines else None
     if not isinstance(last, Question):
         raise BabiFormatError(source, len(lines), "the last story does not end with a question")

@@ -1,4 +1,4 @@
-"""Statistics of a bAbI task, and their comparison with the official data (babi_spec.md §4).
+"""Statistics of a bAbI task, and their comparison with the official data (docs/babi_format.md §4).
 
 `task_stats` measures the same quantities as ``babi_stats_en.json`` (which was measured on the
 official en train+test files); `compare` applies the spec's fidelity checks with their
@@ -18,7 +18,7 @@ from memlib.babi.format import Question, Statement, Story, load_task, task_files
 from memlib.babi.tasks import TASKS, VOCAB_SIZES
 
 #: tasks whose answers are the six rooms, "roughly uniform (.15–.20 each)" in the official data
-#: (babi_spec.md §4.1): each share is checked to lie in 0.14–0.21, since the official answers'
+#: (docs/babi_format.md §4.1): each share is checked to lie in 0.14–0.21, since the official answers'
 #: own sampling noise (task 3: TV .06 from uniform) is as large as a TV tolerance of .05
 LOCATION_TASKS = frozenset({1, 2, 3, 4, 11, 12, 13, 14})
 
@@ -114,7 +114,7 @@ def folder_stats(root, tasks=TASKS, size: str = "1k") -> dict:
 
 
 def compare(measured: dict, reference: dict, task: int) -> list[dict]:
-    """The checks of babi_spec.md §4.2 items 3–7 for one task: rows with value, reference, PASS."""
+    """The checks of docs/babi_format.md §4.2 items 3–7 for one task: rows with value, reference, PASS."""
     rows = []
 
     def row(name, value, ref, ok, tolerance):

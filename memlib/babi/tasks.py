@@ -62,5 +62,5 @@ def filename(task: int, split: str) -> str:
         raise ValueError(f"split must be 'train', 'test' or 'valid', not {split!r}")
     return f"qa{task}_{SLUGS[task]}_{split}.txt"
 
-#: lowercased word types per task in the official en data, answers included (babi_spec.md §4.2)
+#: lowercased word types per task in the official en data, answers included (docs/babi_format.md §4.2)
 VOCAB_SIZES = dict(zip(TASKS, (19, 33, 34, 14, 39, 35, 43, 35, 23, 24, 26, 20, 26, 25, 17, 17, 18, 18, 23, 35)))

@@ -1,6 +1,6 @@
 """The simulated world shared by the bAbI action tasks: actors, places, objects, templates.
 
-Vocabulary and sentence forms follow the released bAbI v1.2 data (see babi_spec.md §2).
+Vocabulary and sentence forms follow the released bAbI v1.2 data (Weston et al. 2016, §4; docs/babi_format.md §2).
 
 A story keeps two layers (§2.3):
 
@@ -38,7 +38,7 @@ PRONOUN = {"Mary": "she", "Sandra": "she", "John": "he", "Daniel": "he"}
 LOCATIONS = ("bathroom", "bedroom", "garden", "hallway", "kitchen", "office")
 OBJECTS = ("apple", "football", "milk")
 
-# One surface form is drawn uniformly for every sentence (babi_spec.md §2.2).
+# One surface form is drawn uniformly for every sentence (docs/babi_format.md §2.2).
 MOVE = ("went to", "journeyed to", "travelled to", "moved to", "went back to")
 GET = ("got", "grabbed", "picked up", "took")
 DROP = ("dropped", "left", "discarded", "put down")

@@ -2,7 +2,7 @@
 
 Weston et al. 2015, *Towards AI-Complete Question Answering: A Set of Prerequisite Toy
 Tasks* (arXiv:1502.05698). No code of the public Lua generator is used; the behaviour follows
-the released v1.2 data as described in babi_spec.md. The data is CC BY 3.0 in the original;
+the released v1.2 data as described in docs/babi_format.md. The data is CC BY 3.0 in the original;
 our generated files are new data in the same format.
 
 Each task module registers ``story(rng) -> Story`` functions in its ``GENERATORS`` dict; this

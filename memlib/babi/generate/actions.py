@@ -1,4 +1,4 @@
-"""Generators of the bAbI action tasks 1, 2, 3, 5, 6, 7 and 8 (babi_spec.md §2, §3).
+"""Generators of the bAbI action tasks 1, 2, 3, 5, 6, 7 and 8 (docs/babi_format.md §2, §3).
 
 All of them tell a story in blocks of two statements drawn from the simulated `World`
 (moves, gets, drops and, in tasks 5 and 7, gives). After each block the task tries to ask

@@ -1,4 +1,4 @@
-"""Generators of the bAbI reasoning tasks 4 and 15–20 (babi_spec.md §3).
+"""Generators of the bAbI reasoning tasks 4 and 15–20 (docs/babi_format.md §3).
 
 Two argument relations (4), basic deduction (15), basic induction (16), positional
 reasoning (17), size reasoning (18), path finding (19) and agent's motivations (20). Each

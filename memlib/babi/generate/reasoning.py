@@ -2,7 +2,7 @@
 
 All six tasks are moves-only: a story is a list of *clauses* (one actor doing one thing),
 printed as sentences in blocks of two statements, each block followed by one question
-(babi_spec.md §2.4, §3). The question's subject comes from the "last five clauses" rule
+(docs/babi_format.md §2.4, §3). The question's subject comes from the "last five clauses" rule
 (§2.5): take the last 5 clauses, keep those that qualify, pick one uniformly.
 
 Each ``story_*(rng)`` draws one complete story from the given `random.Random` only, so a
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from memlib.babi.format import Question, Statement, Story, default_space_before_tab
 from memlib.babi.world import ACTORS, LOCATIONS, MOVE, PRONOUN
 
-#: tasks 10 and 14 use their own cast and places (babi_spec.md §3, tasks 10 and 14)
+#: tasks 10 and 14 use their own cast and places (docs/babi_format.md §3, tasks 10 and 14)
 ACTORS_10_14 = ("Bill", "Fred", "Julie", "Mary")
 LOCATIONS_10_14 = ("bedroom", "cinema", "kitchen", "office", "park", "school")
 

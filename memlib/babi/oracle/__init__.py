@@ -1,7 +1,7 @@
 """Independent answer checkers: re-derive every answer and support from the story text alone.
 
 They share nothing with the generator but the file format: each reads the sentences as a
-reader would, so they can be run on the official files and on ours alike (babi_spec.md §4.2).
+reader would, so they can be run on the official files and on ours alike (docs/babi_format.md §4.2).
 Each module registers ``derive(story) -> [(answer, support), …]`` (one pair per question, in
 order, support in the task's own order) in its ``CHECKERS`` dict.
 """

@@ -1,10 +1,10 @@
-"""Answer checkers of the bAbI action tasks 1, 2, 3, 5, 6, 7 and 8 (babi_spec.md §3).
+"""Answer checkers of the bAbI action tasks 1, 2, 3, 5, 6, 7 and 8 (docs/babi_format.md §3).
 
 A `Reader` reads the statements one by one with regular expressions, as a person would, and
 keeps only what the text proves: where each actor last went, who holds or dropped each
 object, the moves made while carrying it, who gave what to whom. Each task's question is
 then answered from that record, with the supporting line IDs in the task's order. Nothing
-is shared with the generator (babi_spec.md §4.2 item 2).
+is shared with the generator (docs/babi_format.md §4.2 item 2).
 """
 
 from __future__ import annotations
