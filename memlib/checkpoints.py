@@ -78,11 +78,10 @@ def read(file) -> dict:
     try:
         payload = torch.load(file, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "weights only" in first.lower() or "weights_only" in first:
+        if "Unsupported global" in str(exc):  # the weights-only unpickler met a class or function
             raise CheckpointError(f"{file}: holds objects other than tensors and plain data; refused "
                                   "(loading it could run code)") from None
-        raise CheckpointError(f"{file}: damaged or not a PyTorch file ({first})") from None
+        raise CheckpointError(f"{file}: damaged or not a PyTorch file (not a pickle of plain data)") from None
     except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise CheckpointError(f"{file}: damaged or not a PyTorch file ({first})") from None
