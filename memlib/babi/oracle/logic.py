@@ -19,10 +19,6 @@ _DIR = {"north": (0, 1), "south": (0, -1), "east": (1, 0), "west": (-1, 0)}
 _REL = {"above": (0, 1), "below": (0, -1), "to the left of": (-1, 0), "to the right of": (1, 0)}
 
 
-def _statements(story: Story) -> list[Statement]:
-    return [x for x in story.lines if isinstance(x, Statement)]
-
-
 def _known_before(story: Story, q: Question) -> list[Statement]:
     """The statements a reader has seen when question `q` is asked."""
     return [x for x in story.lines[: q.id - 1] if isinstance(x, Statement)]
