@@ -60,7 +60,8 @@ def run(seed, sequences, max_seconds, slip=None):
     model = make_model(cfg, alg.get_task("copy"))  # = the model `train` would build (same seed)
     checks = []  # (sequences, held-out bit errors on the 1,000 fixed sequences, seconds taken)
 
-    def progress(seen, _err):
+    def progress(point):
+        seen = point["sequences"]
         if seen // 2000 > len(checks):
             t = time.perf_counter()
             errors = evaluate(model, "copy", 1000, seed=CHECK_SEED)["bit_errors"]  # eval mode

@@ -82,7 +82,7 @@ def epoch_pass(model, loss_fn, batches, optimizer, clip: float | None = None, ep
 
 def fit(model, loss_fn, batches, optimizer, epochs: int, *, clip: float | None = None,
         schedule=None, evaluate=None, patience: int | None = None, target: float | None = None,
-        progress: bool = True, desc: str = "train") -> History:
+        progress=True, desc: str = "train") -> History:
     """Train `model` for up to `epochs` passes over `batches`; return the `History`.
 
     clip: rescale gradients whose global L2 norm exceeds it.
@@ -90,13 +90,15 @@ def fit(model, loss_fn, batches, optimizer, epochs: int, *, clip: float | None =
     evaluate(model) -> float, higher is better: run after each epoch; with `patience`, stop
     after that many epochs without improvement and restore the best weights; with `target`,
     stop as soon as the metric reaches it.
+    progress: True shows a bar, False or None nothing; a function is called after every epoch
+    with ``{"epoch", "loss", "metric", "lr"}`` (the convention of every recipe's ``progress``).
     """
     from tqdm.auto import tqdm
 
     history = History()
     best, best_state, best_epoch, waited = -math.inf, None, -1, 0
     # progress=False always hides the bar; otherwise TQDM_DISABLE=1 in the environment still can
-    bar = tqdm(range(epochs), desc=desc, leave=False, **({} if progress else {"disable": True}))
+    bar = tqdm(range(epochs), desc=desc, leave=False, **({} if progress is True else {"disable": True}))
     for epoch in bar:
         if schedule is not None:
             schedule(epoch, optimizer)
@@ -116,6 +118,9 @@ def fit(model, loss_fn, batches, optimizer, epochs: int, *, clip: float | None =
             else:
                 waited += 1
         bar.set_postfix(postfix)
+        if callable(progress):
+            progress({"epoch": epoch + 1, "loss": loss, "metric": history.metric[-1] if history.metric else None,
+                      "lr": history.lr[-1]})
         history.best_epoch = epoch
         if target is not None and history.metric and history.metric[-1] >= target:
             history.stopped = "target"

@@ -285,6 +285,8 @@ def test_train_builds_a_seeded_model_and_reports_train_and_test():
     assert torch.equal(model.U_O, again.U_O) and torch.equal(model.U_R, again.U_R)
     with pytest.raises(TypeError, match="unknown options"):
         train(dict(hop=1), data)
+    _, without_test = train(dict(dim=10, epochs=1), prepare(lecture_stories(30, seed=0)), device="cpu")
+    assert without_test["test"] is None and without_test["train"]["questions"] == len(data[1])
 
 
 def test_build_and_vocab_of_give_back_a_stored_model(tmp_path):

@@ -271,7 +271,7 @@ def test_after_convergence_hands_back_the_state_best_on_the_selection_set(monkey
                       stop_at_convergence=False, task_kw=dict(max_len=3))
     m = _MovingCopier()
     seen = {}
-    _, res = train(cfg, model=m, progress=lambda s, e: seen.update({s: m.p.item()}))
+    _, res = train(cfg, model=m, progress=lambda point: seen.update({point["sequences"]: m.p.item()}))
     assert res.converged_at == 16 and res.sequences == 56
     assert next(pick, None) is None  # every candidate was tested, no more
     assert m.p.item() == pytest.approx(seen[handed_back])

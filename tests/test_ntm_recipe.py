@@ -21,6 +21,7 @@ from memlib.recipes.ntm import (
     TrainResult,
     WarmUp,
     model_config,
+    to_checkpoint,
 )
 
 
@@ -42,6 +43,13 @@ def test_build_through_load_model_gives_the_same_logits(tmp_path, make):
     x = alg.copy(3, seed=1, length=4).x
     assert type(again) is type(model) and meta == {"task": "copy"}
     assert torch.equal(model(x)[0], again(x)[0])
+
+
+def test_to_checkpoint_stores_the_lstm_baseline_in_float16_and_the_ntm_as_is():
+    lstm_state, lstm_config = to_checkpoint(tiny_lstm())
+    ntm_state, ntm_config = to_checkpoint(tiny_ntm())
+    assert {v.dtype for v in lstm_state.values()} == {torch.float16} and lstm_config["model"] == "lstm"
+    assert {v.dtype for v in ntm_state.values()} == {torch.float32} and ntm_config["family"] == "ntm"
 
 
 def test_build_turns_a_float16_lstm_back_into_float32():

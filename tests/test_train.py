@@ -62,6 +62,16 @@ def test_fit_lowers_the_loss_and_learns_a_separable_problem():
     assert history.best_epoch == 19 and history.stopped == ""
 
 
+def test_a_progress_function_hears_every_epoch():
+    torch.manual_seed(0)
+    model, points = Linear(), []
+    history = fit(model, ce, minibatches(data(), 16), torch.optim.SGD(model.parameters(), lr=0.5), 3,
+                  evaluate=lambda m: accuracy(m, data()), progress=points.append)
+    assert [p["epoch"] for p in points] == [1, 2, 3]
+    assert [p["loss"] for p in points] == history.loss and [p["metric"] for p in points] == history.metric
+    assert all(p["lr"] == 0.5 for p in points)
+
+
 def test_named_loss_parts_are_averaged_per_epoch():
     torch.manual_seed(0)
     model = Linear()

@@ -90,7 +90,7 @@ def command_line(args) -> str:
 def _train(args) -> int:
     import memlib
     from memlib import checkpoints
-    from memlib.recipes.ntm import config_dict, model_config, preset, summary, train
+    from memlib.recipes.ntm import config_dict, preset, summary, to_checkpoint, train
 
     if args.out and not args.out.endswith(".pt"):
         raise UsageError(f"--out must name a .pt file, got {args.out!r}")
@@ -101,9 +101,9 @@ def _train(args) -> int:
                  max_seconds=args.max_seconds, sequences=args.sequences,
                  stop_at_convergence=not args.no_stop, slip=args.slip)
 
-    def progress(seen, err):
+    def progress(point):
         if not args.json:
-            print(f"  {seen:>7} sequences  bit errors/seq {err:7.2f}", flush=True)
+            print(f"  {point['sequences']:>7} sequences  bit errors/seq {point['bit_errors']:7.2f}", flush=True)
 
     model, res = train(cfg, progress=progress, device=args.device)
     info = summary(cfg, res)
@@ -117,10 +117,7 @@ def _train(args) -> int:
     if args.out:
         meta = {"command": command_line(args), "train": config_dict(cfg), **info,
                 "curve": res.curve, "events": res.events}
-        state = model.state_dict()
-        if cfg.model == "lstm":  # the 3-layer baseline is stored in float16: files stay < 1 MB
-            state = {k: v.half() for k, v in state.items()}
-        checkpoints.save(args.out, state, model_config(model), meta)
+        checkpoints.save(args.out, *to_checkpoint(model), meta)
         info["checkpoint"] = os.fspath(args.out)
     if args.json:
         emit_json(info)

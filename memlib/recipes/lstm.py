@@ -19,7 +19,7 @@ import torch.nn.functional as F
 import memlib
 from memlib.babi.encode import Batch, Vocab, encode, samples
 from memlib.models.baselines import QALSTM
-from memlib.recipes import qa_result
+from memlib.recipes import options, qa_result
 from memlib.train import History, fit, minibatches, model_device, tally, to_device
 
 #: The LSTM's test accuracy (%) with 1k training questions: bAbI paper (Weston et al. 2016), Table 3.
@@ -54,7 +54,7 @@ def evaluate(model, data: Batch, chunk: int = 500) -> dict:
 
 def fit_model(model, train: Batch, *, valid: Batch | None = None, epochs: int = 40, lr: float = 0.01,
               batch_size: int = 32, clip: float = 5.0, patience: int | None = None, seed: int = 0,
-              progress: bool = False) -> History:
+              progress=False) -> History:
     """Fit a built model with Adam on cross-entropy (`memlib.train.fit`); keep the best `valid` epoch's weights.
 
     With `valid`, training stops after `patience` epochs without a better validation accuracy.
@@ -74,20 +74,12 @@ def fit_model(model, train: Batch, *, valid: Batch | None = None, epochs: int = 
 
 
 def _new_model(config: dict, n_words: int, n_answers: int, train: Batch, valid: Batch | None,
-              progress: bool, device) -> tuple[QALSTM, History]:
+              progress, device) -> tuple[QALSTM, History]:
     """A `QALSTM` seeded with ``config["seed"]`` on `device`, fitted by `fit_model` with the config's options."""
     torch.manual_seed(config["seed"])
     model = QALSTM(n_words, n_answers, **{k: v for k, v in config.items() if k in MODEL_KEYS}).to(device)
-    options = {k: config[k] for k in ("epochs", "lr", "batch_size", "clip", "patience", "seed") if k in config}
-    return model, fit_model(model, train, valid=valid, progress=progress, **options)
-
-
-def _options(config: dict, defaults: dict) -> dict:
-    """`config` over `defaults`; an unknown key is refused with the expected ones."""
-    unknown = set(config) - set(defaults)
-    if unknown:
-        raise TypeError(f"unknown options {sorted(unknown)} (expected some of {sorted(defaults)})")
-    return {**defaults, **config}
+    settings = {k: config[k] for k in ("epochs", "lr", "batch_size", "clip", "patience", "seed") if k in config}
+    return model, fit_model(model, train, valid=valid, progress=progress, **settings)
 
 
 def train(config: dict, data, progress=None, device=None) -> tuple[QALSTM, dict]:
@@ -98,7 +90,7 @@ def train(config: dict, data, progress=None, device=None) -> tuple[QALSTM, dict]
     chose hyperparameters "using the training set"). result: ``{train, test}`` as `evaluate` gives
     them (train on the questions fitted), ``vocab``, ``answers``, ``history``, ``seconds``.
     """
-    o = _options(config, DEFAULTS)
+    o = options(config, DEFAULTS)
     start = time.perf_counter()
     train_s, test_s = samples(data[0], o["memory_size"]), samples(data[1], o["memory_size"])
     if not train_s or not test_s:
@@ -108,7 +100,7 @@ def train(config: dict, data, progress=None, device=None) -> tuple[QALSTM, dict]
     whole, test = encode(train_s, vocab, answers), encode(test_s, vocab, answers)
     n_valid = int(len(whole) * o["valid_share"])
     part, valid = (whole[: len(whole) - n_valid], whole[len(whole) - n_valid :]) if n_valid else (whole, None)
-    model, history = _new_model(o, len(vocab), len(answers), part, valid, bool(progress), device or memlib.device())
+    model, history = _new_model(o, len(vocab), len(answers), part, valid, progress, device or memlib.device())
     return model, dict(train=evaluate(model, part), test=evaluate(model, test), vocab=vocab, answers=answers,
                        history=history, seconds=time.perf_counter() - start)
 
@@ -127,7 +119,7 @@ def train_distance(config: dict, progress=None, device=None) -> tuple[dict, dict
     from memlib.babi.world import LOCATIONS
 
     seed = config.get("seed", 0)
-    o = _options({k: v for k, v in config.items() if k != "seed"}, DISTANCE_PRESET)
+    o = options({k: v for k, v in config.items() if k != "seed"}, DISTANCE_PRESET)
     start = time.perf_counter()
     vocab, answers = Vocab(words()), sorted(LOCATIONS)
     models, per_distance, train_per_distance = {}, [], []
@@ -136,7 +128,7 @@ def train_distance(config: dict, progress=None, device=None) -> tuple[dict, dict
         test = encode(samples(distance_stories(500, d, seed=seed + 1000, length=o["length"])), vocab, answers)
         n_fit = len(data) - len(data) // 10  # the last 10 % picks the epoch
         models[d], _ = _new_model(dict(o, seed=seed), len(vocab), len(answers), data[:n_fit], data[n_fit:],
-                                 bool(progress), device or memlib.device())
+                                 progress, device or memlib.device())
         per_distance.append(round(evaluate(models[d], test)["accuracy"], 4))
         train_per_distance.append(round(evaluate(models[d], data[:n_fit])["accuracy"], 4))
     return models, dict(vocab=vocab, answers=answers, per_distance=per_distance,

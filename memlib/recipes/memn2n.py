@@ -27,7 +27,7 @@ import memlib
 from memlib.babi.encode import Batch, Vocab, encode, longest_sentence, samples
 from memlib.models.memn2n import MemN2N
 from memlib.models.memn2n_fast import MemN2NEnsemble, cross_entropy
-from memlib.recipes import qa_result
+from memlib.recipes import options, qa_result
 from memlib.train import to_device
 
 #: every option of `train`, with the paper's per-task values
@@ -155,14 +155,6 @@ def evaluate(model: MemN2N, data) -> dict:
     return qa_result(correct, len(batch))
 
 
-def options(config: dict) -> dict:
-    """`config` over `DEFAULTS`; an unknown key is refused with the expected ones."""
-    unknown = set(config) - set(DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown options {sorted(unknown)} (expected some of {sorted(DEFAULTS)})")
-    return {**DEFAULTS, **config}
-
-
 def train(config: dict, data: Data, progress=None, device=None) -> tuple[MemN2N, Fit]:
     """Train ``config["restarts"]`` MemN2Ns on ``data.train`` together; keep the lowest training error.
 
@@ -170,7 +162,7 @@ def train(config: dict, data: Data, progress=None, device=None) -> tuple[MemN2N,
     rate and linear-start phase. config: any keys of `DEFAULTS`. `progress` (optional) is called
     after every epoch with the history entry. Returns the kept restart (a `MemN2N`) and the `Fit`.
     """
-    o = options(config)
+    o = options(config, DEFAULTS)
     start = _time.perf_counter()
     device = torch.device(device or memlib.device())
     torch.manual_seed(o["seed"])

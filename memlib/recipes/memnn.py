@@ -14,7 +14,7 @@ import torch
 import memlib
 from memlib.babi.encode import Batch, Vocab, encode, samples
 from memlib.models.memnn import MemNN, hop_targets
-from memlib.recipes import qa_result
+from memlib.recipes import options, qa_result
 from memlib.train import History, fit, minibatches, model_device, tally, to_device
 
 #: How `memlib memnn train` builds and trains the model (its defaults; `--hops`, `--epochs`, … override).
@@ -52,6 +52,8 @@ def vocab_of(meta: dict) -> Vocab:
 
 def evaluate(model: MemNN, data: Batch, chunk: int = 500) -> dict:
     """Answer accuracy and, per hop, supporting-fact accuracy (chosen slot = true slot): `qa_result`."""
+    if len(data) == 0:
+        raise ValueError("an evaluation needs at least one question")
     data = to_device(data, model_device(model))
 
     def counts(m, b):
@@ -62,8 +64,6 @@ def evaluate(model: MemNN, data: Batch, chunk: int = 500) -> dict:
                 "hop_right": ((trace.chosen == targets) & known).sum(0), "hop_seen": known.sum(0)}
 
     n = tally(model, minibatches(data, chunk, shuffle=False), counts)
-    if not n:
-        return qa_result(0, 0)  # refused: no question to evaluate on
     support = (n["hop_right"] / n["hop_seen"].clamp(min=1)).tolist()
     return qa_result(n["correct"], len(data), support_accuracy=support)
 
@@ -71,7 +71,7 @@ def evaluate(model: MemNN, data: Batch, chunk: int = 500) -> dict:
 def fit_model(model: MemNN, train: Batch, *, epochs: int = 30, lr: float = 0.01,
               batch_size: int = 8, negatives: int | None = 20, seed: int = 0,
               halve_every: int | None = 10, target: float | None = 1.0, clip: float | None = 10.0,
-              progress: bool = True, desc: str = "MemNN") -> History:
+              progress=True, desc: str = "MemNN") -> History:
     """SGD on the hinge loss (paper §5.2: lr 0.01, γ 0.1) of a built model; stops early at `target` train accuracy.
 
     The learning rate is halved every `halve_every` epochs (our addition: plain SGD keeps
@@ -105,18 +105,16 @@ def train(config: dict, data, progress=None, device=None) -> tuple[MemNN, dict]:
     `PRESET`, which fills the rest. result: ``{train, test}`` as `evaluate` gives them,
     ``history`` and ``seconds`` (of training alone).
     """
-    unknown = set(config) - set(PRESET)
-    if unknown:
-        raise TypeError(f"unknown options {sorted(unknown)} (expected some of {sorted(PRESET)})")
-    o = {**PRESET, **config}
+    o = options(config, PRESET)
     vocab, train_batch, test_batch = data
     torch.manual_seed(o["seed"])
     model = MemNN(len(vocab), **{k: o[k] for k in MODEL_KEYS}).to(device or memlib.device())
     start = time.perf_counter()
-    history = fit_model(model, train_batch, progress=bool(progress),
+    history = fit_model(model, train_batch, progress=progress,
                         **{k: v for k, v in o.items() if k not in MODEL_KEYS})
     seconds = time.perf_counter() - start
-    return model, dict(train=evaluate(model, train_batch), test=evaluate(model, test_batch), history=history,
+    test = evaluate(model, test_batch) if test_batch is not None else None  # prepare() without test stories
+    return model, dict(train=evaluate(model, train_batch), test=test, history=history,
                        seconds=seconds)
 
 
