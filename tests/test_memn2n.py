@@ -310,6 +310,19 @@ def test_set_weights_hands_over_hand_made_tables():
     assert torch.equal(model.Wt(), model.C(0)[[5, 6, 7]])
 
 
+def test_set_weights_refuses_tables_the_tying_does_not_have():
+    adjacent = small(hops=1, encoding="bow", temporal=False)
+    with pytest.raises(ValueError, match="no table H, W with adjacent tying"):
+        adjacent.set_weights(H=torch.eye(4), W=torch.randn(3, 4))
+    with pytest.raises(ValueError, match="give A or B, not both"):
+        adjacent.set_weights(A=torch.randn(8, 4), B=torch.randn(8, 4))
+    with pytest.raises(ValueError, match=r"A must have shape \(8, 4\)"):
+        adjacent.set_weights(A=torch.randn(4, 8))
+    layerwise = small(hops=2, encoding="bow", temporal=False, tying="layerwise")
+    layerwise.set_weights(H=torch.eye(4))
+    assert torch.equal(layerwise.H, torch.eye(4))
+
+
 def test_answer_new_text():
     words = ["<nil>", "mary", "went", "to", "the", "kitchen", "garden", "where", "is"]
     model = MemN2N(len(words), 2, d=4, hops=2, memory_size=5, sentence_size=4, answer_words=[5, 6],

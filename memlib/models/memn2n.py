@@ -143,11 +143,27 @@ class MemN2N(MemN2NWeights):
     linear = False  # linear start (§4.2): no softmax in the memory layers while True
 
     def set_weights(self, **tables) -> None:
-        """Replace weight tables by name: ``A=``, ``B=``, ``C=`` (hop 1), ``H=``, ``W=`` (each (rows, d))."""
-        where = {"A": lambda: self.A(0), "B": self.B, "C": lambda: self.C(0), "H": lambda: self.H, "W": lambda: self.W}
+        """Replace weight tables by name: ``A=``, ``C=`` (hop 1), ``B=``, and ``H=``, ``W=`` (layer-wise tying).
+
+        With adjacent tying B is A¹ and W is C^K's rows of the answer words: give A, not B and A.
+        """
+        where = {"A": lambda: self.A(0), "C": lambda: self.C(0)}
+        if self.tying == "adjacent":
+            if "A" in tables and "B" in tables:
+                raise ValueError("adjacent tying has one table for A¹ and B (B = A¹): give A or B, not both")
+            where["B"] = self.B
+        else:
+            where.update(B=self.B, H=lambda: self.H, W=lambda: self.W)
+        unknown = sorted(set(tables) - set(where))
+        if unknown:
+            raise ValueError(f"no table {', '.join(unknown)} with {self.tying} tying (tables: {', '.join(where)})")
         with torch.no_grad():
             for name, value in tables.items():
-                where[name]().copy_(torch.as_tensor(value))
+                table = where[name]()
+                value = torch.as_tensor(value, dtype=table.dtype, device=table.device)
+                if value.shape != table.shape:
+                    raise ValueError(f"{name} must have shape {tuple(table.shape)}, got {tuple(value.shape)}")
+                table.copy_(value)
         self.zero_nil()
 
     def embed(self, table: torch.Tensor, words: torch.Tensor) -> torch.Tensor:

@@ -99,10 +99,6 @@ class AddressingExplorer(Explorer):
                           "gamma": Slider("γ", 1.0, 10.0, gamma, 0.5, **released)},
                          rows=[["beta", "g"], ["shift", "gamma"]])
 
-    @property
-    def sliders(self):
-        return (self.beta, self.g, self.shift, self.gamma)
-
     def draw(self, beta: float, g: float, shift: float, gamma: float):
         """The previous weighting and the four stages for these parameters (`plot_addressing`)."""
         self.stages = addressing_stages(self.M, self.k, self.w_prev, beta, g, shift, gamma)
