@@ -24,14 +24,16 @@ def budget(full, fast):
     return fast if FAST else full
 
 
-def device():
-    """The one place where the device is chosen: a GPU when present, never required.
+def device(choice=None):
+    """The one place where the device is chosen: `choice` if given, else a GPU when present, never required.
 
-    Recipes and `memlib … train|evaluate --device` default to it; models create their tensors
+    Recipes and `memlib … train|evaluate --device` go through it; models create their tensors
     on the device of their inputs.
     """
     import torch
 
+    if choice is not None:
+        return torch.device(choice)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 

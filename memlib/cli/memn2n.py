@@ -115,10 +115,8 @@ def train(args) -> int:
 
 def _settings(args) -> dict:
     """The recipe's options from the flags, after checking the data folders."""
-    import memlib
     from memlib.babi.format import find_task_folder, task_files
 
-    device = args.device or memlib.device()
     try:
         files = task_files(find_task_folder(args.data, args.size))
         test_files = task_files(find_task_folder(args.test_data, args.size)) if args.test_data else files
@@ -130,7 +128,7 @@ def _settings(args) -> dict:
                          f"(generate them with `memlib babi generate`)")
     settings = dict(hops=args.hops, encoding=args.encoding, pe_variant=args.pe_variant, temporal=args.te,
                     tying=args.tying, linear_start=args.ls, random_noise=args.rn, restarts=args.restarts,
-                    batch_size=args.batch_size, seed=args.seed, null_memories=args.null, device=device,
+                    batch_size=args.batch_size, seed=args.seed, null_memories=args.null, device=args.device,
                     size=args.size, test_root=args.test_data)
     if args.epochs:
         settings["epochs"] = args.epochs

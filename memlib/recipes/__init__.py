@@ -59,3 +59,14 @@ def options(config: dict, preset: dict) -> dict:
     if unknown:
         raise TypeError(f"unknown options {sorted(unknown)} (expected some of {sorted(preset)})")
     return {**preset, **config}
+
+
+def join_states(states: dict) -> dict:
+    """One state dict for a file of several models: ``{name: state_dict}`` → keys ``"<name>.<key>"``."""
+    return {f"{name}.{k}": v for name, state in states.items() for k, v in state.items()}
+
+
+def state_of(state_dict: dict, name) -> dict:
+    """The state dict of model `name` in a file of several models (the inverse of `join_states`)."""
+    prefix = f"{name}."
+    return {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 import memlib
 from memlib.babi.encode import Batch, Vocab, encode, samples
 from memlib.models.baselines import QALSTM
-from memlib.recipes import options, qa_result
+from memlib.recipes import join_states, options, qa_result, state_of
 from memlib.train import History, fit, minibatches, model_device, tally, to_device
 
 #: The LSTM's test accuracy (%) with 1k training questions: bAbI paper (Weston et al. 2016), Table 3.
@@ -100,7 +100,7 @@ def train(config: dict, data, progress=None, device=None) -> tuple[QALSTM, dict]
     whole, test = encode(train_s, vocab, answers), encode(test_s, vocab, answers)
     n_valid = int(len(whole) * o["valid_share"])
     part, valid = (whole[: len(whole) - n_valid], whole[len(whole) - n_valid :]) if n_valid else (whole, None)
-    model, history = _new_model(o, len(vocab), len(answers), part, valid, progress, device or memlib.device())
+    model, history = _new_model(o, len(vocab), len(answers), part, valid, progress, memlib.device(device))
     return model, dict(train=evaluate(model, part), test=evaluate(model, test), vocab=vocab, answers=answers,
                        history=history, seconds=time.perf_counter() - start)
 
@@ -128,7 +128,7 @@ def train_distance(config: dict, progress=None, device=None) -> tuple[dict, dict
         test = encode(samples(distance_stories(500, d, seed=seed + 1000, length=o["length"])), vocab, answers)
         n_fit = len(data) - len(data) // 10  # the last 10 % picks the epoch
         models[d], _ = _new_model(dict(o, seed=seed), len(vocab), len(answers), data[:n_fit], data[n_fit:],
-                                 progress, device or memlib.device())
+                                 progress, memlib.device(device))
         per_distance.append(round(evaluate(models[d], test)["accuracy"], 4))
         train_per_distance.append(round(evaluate(models[d], data[:n_fit])["accuracy"], 4))
     return models, dict(vocab=vocab, answers=answers, per_distance=per_distance,
@@ -140,7 +140,7 @@ def to_checkpoint(model: QALSTM | dict) -> tuple[dict, dict]:
     """What a checkpoint stores of a `QALSTM` or of ``{distance: QALSTM}``: ``(state_dict, config)``; `build` inverts it."""
     if not isinstance(model, dict):
         return model.state_dict(), {"family": "lstm", **model.config}
-    state = {f"{d}.{k}": v for d, m in model.items() for k, v in m.state_dict().items()}
+    state = join_states({d: m.state_dict() for d, m in model.items()})
     return state, {"family": "lstm", **next(iter(model.values())).config, "distances": list(model)}
 
 
@@ -151,8 +151,4 @@ def build(config: dict, state_dict: dict) -> QALSTM | dict:
         model.load_state_dict(state_dict)
         return model
     shared = {k: v for k, v in config.items() if k != "distances"}
-    models = {}
-    for d in config["distances"]:
-        prefix = f"{d}."
-        models[d] = build(shared, {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)})
-    return models
+    return {d: build(shared, state_of(state_dict, d)) for d in config["distances"]}

@@ -27,8 +27,8 @@ import memlib
 from memlib.babi.encode import Batch, Vocab, encode, longest_sentence, samples
 from memlib.models.memn2n import MemN2N
 from memlib.models.memn2n_fast import MemN2NEnsemble, cross_entropy
-from memlib.recipes import options, qa_result
-from memlib.train import to_device
+from memlib.recipes import join_states, options, qa_result, state_of
+from memlib.train import model_device, to_device
 
 #: every option of `train`, with the paper's per-task values
 DEFAULTS = dict(hops=3, d=20, encoding="pe", pe_variant="matlab", temporal=True, tying="adjacent",
@@ -125,8 +125,8 @@ def clip_per_model(params, max_norm: float) -> torch.Tensor:
 @torch.no_grad()
 def errors(model: MemN2NEnsemble, batch: Batch, chunk: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-restart error rate and summed loss per question on `batch`: two tensors of shape (E,)."""
-    wrong = torch.zeros(model.E, device=model.linear.device)
-    loss = torch.zeros(model.E, device=model.linear.device)
+    wrong = torch.zeros(model.E, device=model_device(model))
+    loss = torch.zeros(model.E, device=model_device(model))
     for i in range(0, len(batch), chunk):
         part = batch[i:i + chunk]
         logits, _ = model(*part.distinct(), part.queries, part.lengths)
@@ -139,7 +139,7 @@ def errors(model: MemN2NEnsemble, batch: Batch, chunk: int = 1000) -> tuple[torc
 def predictions(model: MemN2N, batch: Batch, chunk: int = 1000) -> torch.Tensor:
     """The answer class `model` gives each question of `batch` (N,), computed by the fast form."""
     fast = MemN2NEnsemble.stack([model])
-    batch = to_device(batch, fast.linear.device)
+    batch = to_device(batch, model_device(fast))
     out = []
     for i in range(0, len(batch), chunk):
         part = batch[i:i + chunk]
@@ -164,7 +164,7 @@ def train(config: dict, data: Data, progress=None, device=None) -> tuple[MemN2N,
     """
     o = options(config, DEFAULTS)
     start = _time.perf_counter()
-    device = torch.device(device or memlib.device())
+    device = memlib.device(device)
     torch.manual_seed(o["seed"])
     gen = torch.Generator(device=device).manual_seed(o["seed"])
     whole, E = to_device(data.train, device), o["restarts"]
@@ -196,7 +196,7 @@ def run_epochs(model: MemN2NEnsemble, part: Batch, valid: Batch, o: dict, gen, p
     full schedule, as in the authors' ``train_linear_start.m``. Returns the history and the
     linear-start epochs of each restart.
     """
-    E, device = model.E, model.linear.device
+    E, device = model.E, model_device(model)
     best_valid_loss = torch.full((E,), float("inf"), device=device)
     stale = torch.zeros(E, dtype=torch.long, device=device)  # epochs since the validation loss last fell
     ls_epochs = torch.zeros(E, dtype=torch.long, device=device)  # epochs each model spent in linear start
@@ -254,7 +254,7 @@ def run_task(root, task: int, *, size: str = "1k", test_root=None, memory_size: 
     """Train on one task and return ``(fit, {"test_error", "train_error", ...}, (train, test))``."""
     data = load_data(root, [task], size, test_root, memory_size)
     model, fit = train({**PER_TASK, **config}, data, progress, device)
-    test_err, _ = errors(MemN2NEnsemble.stack([model]), to_device(data.test, fit.ensemble.linear.device))
+    test_err, _ = errors(MemN2NEnsemble.stack([model]), to_device(data.test, model_device(fit.ensemble)))
     summary = {"test_error": float(test_err[0]), "train_error": fit.train_error[fit.best],
                "valid_error": fit.valid_error[fit.best], "best_restart": fit.best,
                "restart_train_errors": fit.train_error, "seconds": fit.seconds}
@@ -266,7 +266,7 @@ def run_joint(root, tasks, *, size: str = "1k", test_root=None, memory_size: int
     """Train one model on all `tasks` together (shared vocabulary) → ``(fit, {task: test error}, (train, test))``."""
     data = load_data(root, tasks, size, test_root, memory_size)
     model, fit = train({**JOINT, **config}, data, progress, device)
-    wrong = (predictions(model, data.test) != data.test.answers.to(fit.ensemble.linear.device)).cpu()
+    wrong = (predictions(model, data.test) != data.test.answers.to(model_device(fit.ensemble))).cpu()
     per_task = {task: float(wrong[data.test_tasks == task].float().mean()) for task in tasks}
     return fit, per_task, (data.train, data.test)
 
@@ -290,7 +290,7 @@ def to_checkpoint(models: dict) -> tuple[dict, dict]:
     Each model is stored as a one-restart `MemN2NEnsemble` (its keys and shapes, E = 1).
     """
     stored = {name: MemN2NEnsemble.stack([m]) for name, m in models.items()}
-    state = {f"{name}.{k}": v for name, m in stored.items() for k, v in m.state_dict().items()}
+    state = join_states({name: m.state_dict() for name, m in stored.items()})
     return state, {"family": "memn2n", "models": {name: m.config for name, m in stored.items()}}
 
 
@@ -298,8 +298,7 @@ def build(config: dict, state_dict: dict) -> dict:
     """``{name: MemN2N}`` of a checkpoint: each stored one-restart ensemble as the reference form."""
     models = {}
     for name, settings in config["models"].items():
-        prefix = f"{name}."
-        state = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        state = state_of(state_dict, name)
         fast = MemN2NEnsemble(**settings, answer_words=state.get("answer_words"))
         fast.load_state_dict(state)
         models[name] = fast.member(0)

@@ -108,7 +108,7 @@ def train(config: dict, data, progress=None, device=None) -> tuple[MemNN, dict]:
     o = options(config, PRESET)
     vocab, train_batch, test_batch = data
     torch.manual_seed(o["seed"])
-    model = MemNN(len(vocab), **{k: o[k] for k in MODEL_KEYS}).to(device or memlib.device())
+    model = MemNN(len(vocab), **{k: o[k] for k in MODEL_KEYS}).to(memlib.device(device))
     start = time.perf_counter()
     history = fit_model(model, train_batch, progress=progress,
                         **{k: v for k, v in o.items() if k not in MODEL_KEYS})

@@ -40,6 +40,7 @@ import memlib
 from memlib import algorithmic as alg
 from memlib.models.baselines import SequenceLSTM
 from memlib.models.ntm import NTM
+from memlib.train import model_device
 
 EVAL_SEED = 10_000_019  # held-out batches use seeds from here on, never seen in training
 CHECK_BELOW = 1.0  # a training window under this many bit errors per sequence is checked held-out
@@ -145,7 +146,7 @@ def evaluate(model, data: alg.Task | str, n: int = 320, seed: int = EVAL_SEED,
 
     The model is evaluated in eval mode (no training-time slip) and handed back in its old mode.
     """
-    task, device = _task(data), next(model.parameters()).device
+    task, device = _task(data), model_device(model)
     was_training = model.training
     model.eval()
     errs, bits = [], []
@@ -397,7 +398,7 @@ def train(cfg: TrainConfig, data=None, progress=None, *, model=None,
     after every window; `model`: train this one, not a fresh one; `device`: default `memlib.device()`.
     """
     task = _task(cfg.task if data is None else data)
-    device = torch.device(device) if device is not None else memlib.device()
+    device = memlib.device(device)
     torch.manual_seed(cfg.seed)
     model = (model if model is not None else make_model(cfg, task)).to(device).train()
     torch.manual_seed(cfg.seed)  # the slips' random draws: the same whether the model was passed in
