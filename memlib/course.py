@@ -41,9 +41,11 @@ Conventions for notebook authors
 
 from __future__ import annotations
 
+import ast
 import copy
 import pathlib
 import re
+import textwrap
 
 import nbformat
 
@@ -87,6 +89,7 @@ def lecture_mode() -> None:
     import memlib
 
     memlib.FAST = True  # also when memlib was imported before
+    memlib.LECTURE = True  # memlib.setup() then enlarges the figures' text too
     display(HTML(f"<style>\n{LECTURE_CSS}\n</style>"))
 
 
@@ -200,6 +203,117 @@ def student_notebook(nb, source_name: str):
     nb.metadata["memlib"] = {"generated_from": f"notebooks/{source_name}", "kind": "student", "stubs": stubs}
     _insert_after_title(nb, _new_cell(nb, "markdown", _banner(source_name), "memlib-student-banner"))
     return nb
+
+
+# Solution lines shorter than this (``return x``, ``w = w / s``) are too common to call a leak,
+# and so are these block openers.
+LEAK_MIN_CHARS = 16
+GENERIC_LINES = {"with torch.no_grad():", "with torch.inference_mode():"}
+
+
+def solution_lines(cell) -> list[str]:
+    """What a student copy must not show of `cell`: the non-trivial lines of its solution regions
+    (all of it when tagged ``solution``; a markdown answer sentence by sentence), stripped."""
+    tagged = TAG_SOLUTION in _tags(cell)
+    if cell.cell_type == "markdown":
+        text = " ".join(cell.source.split()) if tagged else ""
+        return [s.strip() for s in re.split(r"(?<=[.;:!?])\s+", text) if len(s.strip()) >= LEAK_MIN_CHARS]
+    lines, inside = [], tagged
+    for line in cell.source.splitlines():
+        s = line.strip()
+        if s in (BEGIN, END):
+            inside = s == BEGIN or tagged
+        elif inside and len(s) >= LEAK_MIN_CHARS and not s.startswith("#") and s not in GENERIC_LINES:
+            lines.append(s)
+    return lines
+
+
+def solution_names(cell) -> set[str]:
+    """Names that `cell`'s solution binds at top level (a function whose body is the solution, an
+    ``answer = …`` inside a region): in the student copy they raise or do not exist."""
+    if cell.cell_type != "code" or not (BEGIN in cell.source or TAG_SOLUTION in _tags(cell)):
+        return set()
+    tree = ast.parse(cell.source)
+    rows, inside = set(), TAG_SOLUTION in _tags(cell)
+    for number, line in enumerate(cell.source.splitlines(), start=1):
+        if line.strip() in (BEGIN, END):
+            inside = line.strip() == BEGIN or TAG_SOLUTION in _tags(cell)
+        elif inside:
+            rows.add(number)
+    names = set()
+    for stmt in tree.body:
+        if not rows & set(range(stmt.lineno, stmt.end_lineno + 1)):
+            continue
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(stmt.name)  # its locals stay inside it
+        else:
+            names |= {n.id for n in ast.walk(stmt) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    return names
+
+
+def solution_values(cell) -> set[str]:
+    """The literal answers a solution assigns (``milk_is_in = "kitchen"``, ``task = 16``), as text."""
+    if cell.cell_type != "code" or BEGIN not in cell.source:
+        return set()
+    region = "\n".join(line for line in cell.source.split(BEGIN, 1)[1].split(END, 1)[0].splitlines())
+    values = set()
+    for stmt in ast.parse(textwrap.dedent(region)).body if region.strip() else []:
+        if isinstance(stmt, ast.Assign):
+            for node in ast.walk(stmt.value):
+                if isinstance(node, ast.Constant) and isinstance(node.value, (str, int, float)) \
+                        and not isinstance(node.value, bool) and len(str(node.value)) >= 2:
+                    values.add(str(node.value))
+    return values
+
+
+# a collapsible answer ("predict, then run"): shown on purpose, after the learner opens it
+_DETAILS = re.compile(r"<details>.*?</details>", re.DOTALL | re.IGNORECASE)
+
+
+def _readable(cell) -> str:
+    """Everything a learner reads in `cell`: its source and the text of its stored outputs."""
+    parts = [cell["source"]]
+    for out in cell.get("outputs", []):
+        parts.append("".join(out.get("text", "")))
+        for kind, value in out.get("data", {}).items():
+            if kind.startswith("text/"):
+                parts.append("".join(value) if isinstance(value, list) else str(value))
+    return " ".join(" ".join(parts).split())
+
+
+def leaks(nb, source_name: str) -> list[str]:
+    """Where the student copy of `nb` gives a solution away (an empty list when it does not).
+
+    Line by line over every cell of the student copy, code and stored outputs alike: no line of
+    any solution may be readable, and no cell after an exercise may use a name the solution
+    defines (its stored output was computed from the solution, and it would fail for a student).
+    """
+    student = student_notebook(nb, source_name)
+    texts = [(i, _readable(c)) for i, c in enumerate(student.cells)]
+    shift = len(student.cells) - len(nb.cells)  # the banner inserted after the title
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for value in solution_values(cell):
+            word = re.compile(rf"(?<![\w.]){re.escape(value)}(?![\w])")
+            for j in range(i + 1, len(nb.cells)):
+                later = student.cells[j + shift]
+                shown = _DETAILS.sub(" ", later.source) if later.cell_type == "markdown" else _readable(
+                    {"source": "", "outputs": later.get("outputs", [])})
+                if word.search(shown):
+                    found.append(f"{source_name}: student cell {j + shift} shows {value!r}, the answer of the "
+                                 f"exercise in cell {i}")
+        for line in solution_lines(cell):
+            needle = " ".join(line.split())
+            found += [f"{source_name}: solution line of cell {i} readable in student cell {j}: {line[:80]}"
+                      for j, text in texts if needle in text]
+        names = solution_names(cell)
+        for j, later in enumerate(nb.cells[i + 1:], start=i + 1):
+            if names and later.cell_type == "code":
+                used = names & {n.id for n in ast.walk(ast.parse(later.source)) if isinstance(n, ast.Name)}
+                if used:
+                    found.append(f"{source_name}: cell {j} uses {', '.join(sorted(used))}, defined by the "
+                                 f"solution of cell {i}")
+    return found
 
 
 def _strip_markers(source: str) -> str:

@@ -247,6 +247,47 @@ def test_instructor_passes_its_checks_and_student_runs_with_only_stubs_raising(s
     assert stdout(student.cells[4]) == "budget 2\n"  # the test environment runs the fast budget
 
 
+# ---------------------------------------------------------------- leaks: what a student copy must not show
+
+
+def leaky(*later):
+    """The fixture notebook with `later` cells appended after its exercises."""
+    nb = instructor()
+    nb.cells[-1:-1] = list(later)
+    return course.leaks(nb, "99_fixture.ipynb")
+
+
+def test_the_fixture_leaks_nothing():
+    assert leaky() == []
+
+
+@pytest.mark.parametrize("cell, what", [
+    (code("w = w_tilde ** gamma[..., None]  # shown again", outputs=["ok\n"], count=7), "solution line of cell 6"),
+    (code("print('done')", outputs=["w = w_tilde ** gamma[..., None]\n"], count=7), "solution line of cell 6"),
+    (code("print(sharpen(torch.ones(1, 3), torch.ones(1)))", outputs=["tensor([...])\n"], count=7),
+     "uses sharpen, defined by the solution of cell 6"),
+    (md("Why? Because sharpening undoes the blur of the shift."), "solution line of cell 8"),
+])
+def test_a_solution_line_or_a_name_it_defines_after_the_exercise_is_a_leak(cell, what):
+    found = leaky(cell)
+    assert len(found) == 1 and what in found[0], found
+
+
+def test_a_stored_output_or_hint_showing_a_value_answer_is_a_leak_but_a_collapsible_answer_is_not():
+    nb = instructor()
+    nb.cells[7].source = ('### BEGIN SOLUTION\nmilk_is_in = "kitchen"\n### END SOLUTION\n'
+                          'exercises.check("fixture-room", milk_is_in)')
+    nb.cells.insert(8, code("print(model_answer)", outputs=["R answers kitchen\n"], count=8))
+    nb.cells.insert(9, md("<details><summary>Answer</summary>the kitchen</details>\n\nThe kitchenette is elsewhere."))
+    found = course.leaks(nb, "99_fixture.ipynb")
+    assert found == ["99_fixture.ipynb: student cell 9 shows 'kitchen', the answer of the exercise in cell 7"]
+
+
+def test_locals_of_a_solution_function_are_not_names_it_defines():
+    assert course.solution_names(nbformat.v4.new_code_cell(SHARPEN)) == {"sharpen"}
+    assert course.solution_names(nbformat.v4.new_code_cell(VALUE)) == {"answer"}
+
+
 # ---------------------------------------------------------------- the real notebooks
 
 
@@ -282,6 +323,13 @@ def test_notebook_ends_with_self_checked_exercises(path):
         text = stdout(cell)
         for ex_id in found:
             assert f"✓ {ex_id}:" in text, f"cell {index}: the stored output does not show ✓ {ex_id}: {text!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_no_student_copy_gives_a_solution_away(path):
+    """Line by line over every cell, code and stored outputs: no solution line, no cell after an
+    exercise using what its solution defines, no stored output or hint showing a value answer."""
+    assert course.leaks(nbformat.read(path, as_version=4), path.name) == []
 
 
 @pytest.mark.slow

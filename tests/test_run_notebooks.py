@@ -35,3 +35,16 @@ def test_tidy_merges_streams_and_drops_timings():
     run_notebooks.tidy(nb)
     assert "widgets" not in nb.metadata and "execution" not in nb.cells[0].metadata
     assert len(nb.cells[0].outputs) == 1 and nb.cells[0].outputs[0]["text"] == "1\n2\n"
+
+
+def test_tidy_drops_widget_views_and_keeps_what_follows_them():
+    """An explorer or a tqdm bar stored without its kernel shows an error or a bar frozen at 0 %."""
+    view = {"application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2},
+            "text/plain": "copy:   0%|          | 0/40000"}
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("train()", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("display_data", data=view), _stream("loss "),
+                    nbformat.v4.new_output("display_data", data=view), _stream("0.01\n")]
+    nb.cells = [cell]
+    run_notebooks.tidy(nb)
+    assert [(o["output_type"], o.get("text")) for o in nb.cells[0].outputs] == [("stream", "loss 0.01\n")]

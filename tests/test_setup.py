@@ -24,3 +24,17 @@ def test_budget_follows_memlib_fast():
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              env={"MEMLIB_FAST": env, "PATH": ""}, check=True).stdout.strip()
         assert out == expected
+
+
+def test_figures_are_legible_on_a_projector_and_larger_in_lecture_mode(monkeypatch):
+    import matplotlib
+
+    monkeypatch.setattr(memlib, "LECTURE", False)
+    memlib.setup(0)
+    assert matplotlib.rcParams["figure.dpi"] >= 144 and matplotlib.rcParams["savefig.dpi"] >= 144
+    normal = matplotlib.rcParams["font.size"]
+    monkeypatch.setattr(memlib, "LECTURE", True)
+    memlib.setup(0)
+    assert matplotlib.rcParams["font.size"] > normal
+    monkeypatch.setattr(memlib, "LECTURE", False)
+    memlib.setup(0)

@@ -4,7 +4,7 @@
     python tools/run_notebooks.py --check notebooks/*.ipynb  # run, time, write nothing
 
 Notebooks run one after another (two kernels at once were seen to stall), each in its own
-folder, on the current environment's kernel. Volatile metadata (widget state, execution
+folder, on the current environment's kernel. Volatile metadata (widget state and views, execution
 timings) is stripped, and execution counts are checked to run 1..n, as nbval expects.
 """
 
@@ -33,15 +33,25 @@ def merge_streams(outputs: list) -> list:
     return merged
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def is_widget_view(out) -> bool:
+    """A live widget (an explorer, a tqdm progress bar): without its kernel it renders as an
+    error or as a bar frozen at 0 %, so it is not stored; the static twin beside it is."""
+    return WIDGET_VIEW in out.get("data", {})
+
+
 def tidy(nb) -> None:
-    """Drop what changes from run to run and is never compared: widget state, timings, and
-    the kernel's split of printed text into pieces."""
+    """Drop what changes from run to run and is never compared: widget state and views,
+    timings, and the kernel's split of printed text into pieces."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("collapsed", None)
         if cell.cell_type == "code":
-            cell.outputs = merge_streams(cell.get("outputs", []))
+            kept = [out for out in cell.get("outputs", []) if not is_widget_view(out)]
+            cell.outputs = merge_streams(kept)
             for out in cell.outputs:
                 out.get("metadata", {}).pop("execution", None)
     counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]

@@ -63,6 +63,15 @@ ERROR_JS = """(area) => Array.from(area.querySelectorAll('[data-mime-type="appli
   .map(e => e.innerText).filter(t => /Traceback \\(most recent call last\\)|^\\w*(Error|Exception)\\b/m.test(t))"""
 
 
+# images and widget placeholders of the opened notebook (the stored outputs, before Run All)
+STORED_JS = """() => { const nb = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  const imgs = Array.from(nb.querySelectorAll('.jp-RenderedImage img'));
+  const text = nb.innerText;
+  return {images: imgs.length, broken: imgs.filter(i => i.complete && i.naturalWidth === 0).length,
+          widget_placeholders: (text.match(/Error displaying widget|Loading widget|model not found/g) || []).length,
+          frozen_bars: (text.match(/\\b0%\\|/g) || []).length}; }"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -163,6 +172,7 @@ class NotebookRun:
     errors: list
     moves: list
     widget_cells: list
+    stored: dict = dataclasses.field(default_factory=dict)  # what the opened notebook showed before running
 
 
 def _wait(predicate, timeout: float, what: str, interval: float = 0.25):
@@ -266,6 +276,14 @@ class NotebookPage:
                 lines = [ln for ln in text.splitlines() if re.match(r"^\w*(Error|Exception)\b", ln)]
                 found.append((i, (lines[-1] if lines else text.strip().splitlines()[-1])[:200]))
         return found
+
+    def stored_view(self) -> dict:
+        """What a reader sees in the opened notebook before running anything: figures shown,
+        figures that failed to load, and widget areas or errors that render without a kernel."""
+        self.page.wait_for_timeout(500)
+        view = self.page.evaluate(STORED_JS)
+        view["errors"] = self.errors()
+        return view
 
     def widget_cells(self) -> list[int]:
         """Indices of cells whose output holds at least one control."""
@@ -378,6 +396,8 @@ def run_notebook(browser, server: LabServer, relpath: str, nb, shots: pathlib.Pa
     page = NotebookPage(browser, server, relpath, shots)
     try:
         page.open()
+        stored = page.stored_view()
+        page.page.screenshot(path=str(shots / f"{page.name}_as-stored.png"))
         seconds = page.run_all(timeout)
         widget_cells = page.widget_cells()
         shots.mkdir(parents=True, exist_ok=True)
@@ -386,6 +406,6 @@ def run_notebook(browser, server: LabServer, relpath: str, nb, shots: pathlib.Pa
         for index in widget_cells:
             moves += page.exercise_widgets(index, move_timeout)
         return NotebookRun(relpath, seconds, len(nb.cells), page.unexecuted(sources),
-                           page.errors(allowed), moves, widget_cells)
+                           page.errors(allowed), moves, widget_cells, stored)
     finally:
         page.close()

@@ -1,7 +1,8 @@
 """Browser test: each notebook runs in JupyterLab and every widget reacts to its controls.
 
 For every notebook in ``notebooks/`` (and a fixture notebook written here, so the layer is
-exercised even when no notebook has a widget): open it in headless Chromium, Run All Cells in
+exercised even when no notebook has a widget): open it in headless Chromium, look at it as stored (every
+stored figure shows, no widget placeholder, frozen progress bar or error), Run All Cells in
 the fast budget, assert that every cell ran and none shows an error, then move each control of
 each widget (slider: focus + ArrowRight; dropdown: another option; checkbox, buttons: a click)
 and assert that the widget's output (figure, text, HTML) changed. Behaviour, not pixels. One
@@ -210,6 +211,9 @@ def test_notebook_runs_and_widgets_react(lab, browser, shots, path):
     nb = nbformat.read(path, as_version=4)
     run = run_notebook(browser, lab, f"notebooks/{path.name}", nb, shots, timeout=900)
     RUNS.append(run)
+    stored_figures = sum("image/png" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert run.stored == {"images": stored_figures, "broken": 0, "widget_placeholders": 0, "frozen_bars": 0,
+                          "errors": []}, "opened before running, the notebook must show its stored figures and nothing broken"
     assert run.errors == [], f"cells show errors: {run.errors}"
     assert run.unexecuted == [], f"cells did not run: {run.unexecuted}"
     dead = [f"cell {m.cell} {m.control} ({m.label})" for m in run.moves if not m.changed]
