@@ -32,7 +32,8 @@ def run(capsys, *argv):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["lstm", "train", "--data", "x"], "the following arguments are required: --task"),
+    (["lstm", "train", "--data", "x"], "one of the arguments --task --tasks is required"),
+    (["lstm", "train", "--data", "x", "--task", "1", "--tasks", "1-3"], "not allowed with argument"),
     (["lstm", "train", "--data", "x", "--task", "21"], "no such task 21"),
     (["lstm", "train", "--data", "x", "--task", "1-3"], "expected one task number"),
     (["lstm", "train", "--data", "x", "--task", "1", "--epochs", "0"], "expected a positive integer"),
@@ -101,3 +102,21 @@ def test_distance_reports_accuracy_per_distance(capsys, tmp_path):
     for d in (0, info["length"] - 1):
         test = encode(samples(distance_stories(500, d, seed=1000, length=info["length"])), vocab, answers)
         assert evaluate(models[d], test)["accuracy"] == pytest.approx(info["per_distance"][d], abs=1e-4)
+
+
+def test_tasks_trains_one_lstm_per_task_and_prints_the_memn2n_table(capsys, qa1, tmp_path):
+    results = tmp_path / "lstm.json"
+    code, out, err = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--tasks", "1", "--epochs", "1",
+                         "--results", str(results), "--json")
+    assert code == 0 and "task  1: test error" in err and "published 50 %" in err
+    table = json.loads(out.strip().splitlines()[-1])
+    row = table["tasks"]["1"]
+    assert list(table["tasks"]) == ["1"] and row["published_error"] == 50 and 0 <= row["test_error"] <= 100
+    assert table["mean_error"] == row["test_error"] and table["failed"] == int(row["test_error"] > 5)
+    stored = json.loads(results.read_text())
+    assert stored.pop("command") == f"memlib lstm train --data {qa1[0]} --tasks 1 --seed 0 --epochs 1 --results {results} --json"
+    assert stored == table
+    code, _, err = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--tasks", "1", "--out", "m.pt")
+    assert code == 2 and "--out saves one task's model" in err
+    code, _, err = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--task", "1", "--results", "r.json")
+    assert code == 2 and "--results goes with --tasks" in err

@@ -1,5 +1,7 @@
 """The strongly supervised Memory Network: each equation on a hand-computed example, then training."""
 
+import math
+
 import pytest
 import torch
 
@@ -9,11 +11,14 @@ from memlib.babi.format import parse
 from memlib.babi.generate.lecture import LECTURE_STORY, lecture_stories
 from memlib.models.memnn import G, I, MemNN, MemNNTrace, hinge, hop_targets, sample_negatives
 from memlib.recipes.memnn import (
+    BABI_PRESET,
+    bigrams_of,
     build,
     encode_samples,
     evaluate,
     fit_model,
     prepare,
+    shape_of,
     to_checkpoint,
     train,
     vocab_of,
@@ -325,3 +330,155 @@ def test_forward_and_training_step_create_every_tensor_on_the_given_device(stric
         assert len(history.loss) == 1 and not torch.equal(before, model.U_O) and model.U_O.device == device
         fit_model(model, batch, epochs=1, negatives=None, target=None, progress=False)  # the full sum
         assert len(evaluate(model, batch)["support_accuracy"]) == 2
+
+
+# --- the bAbI paper's extensions (Weston et al. 2016, §5): NG, AM, NL, answer lists --------------
+
+def test_I_with_bigrams_counts_the_pairs_of_neighbouring_words_after_the_words():
+    words = torch.tensor([[2, 1, 2, 0], [3, 0, 0, 0]])
+    table = torch.full((4, 4), -1)
+    table[2, 1], table[1, 2] = 4, 5  # the pairs "b a" and "a b"; "2 0" (a word then nil) is none
+    assert I(words, 4, table).tolist() == [[0, 1, 2, 0, 1, 1], [0, 0, 0, 1, 0, 0]]
+
+
+def test_a_model_with_bigrams_has_blocks_of_words_and_pairs():
+    model = MemNN(4, dim=2, time_features=False, bigrams=[(2, 1), (1, 2)])
+    assert model.F == 6 and model.U_O.shape == (2, 18) and model.U_R.shape == (2, 18)
+    q, memory, _ = model.features(torch.tensor([[[2, 1, 2]]]), torch.tensor([[1, 2, 0]]))
+    assert memory[0, 0].tolist() == [0, 1, 2, 0, 1, 1] and q[0].tolist() == [0, 1, 1, 0, 0, 1]
+    with pytest.raises(ValueError, match="pairs of word ids 1..3"):
+        MemNN(4, bigrams=[(0, 1)])
+
+
+def test_hop_targets_with_stop_target_the_stop_memory_after_the_facts():
+    supports = torch.tensor([[3, 1, -1], [2, -1, -1], [-1, -1, -1]])
+    assert hop_targets(supports, 4, stop=9).tolist() == [[3, 1, 9, 9], [2, 9, 9, 9], [-1, -1, -1, -1]]
+
+
+def adaptive_tiny():
+    """Vocabulary {nil, a, b}, dim 1, adaptive: a found 'a' turns the question towards STOP."""
+    model = MemNN(3, dim=1, hops=3, time_features=False, adaptive=True)
+    with torch.no_grad():
+        model.U_O.zero_()
+        model.U_O[0, 1] = 1.0  # question word a (block 1)
+        model.U_O[0, 4] = -2.0  # found word a (block 2)
+        model.U_O[0, 6:9] = torch.tensor([0.2, 1.0, 0.5])  # memory features: STOP (nil's), a, b (block 3)
+    return model
+
+
+def test_adaptive_O_appends_the_stop_memory_and_stops_there():
+    model = adaptive_tiny()
+    memories, queries = torch.tensor([[[1], [2]]]), torch.tensor([[1]])  # memories "a", "b"; question "a"
+    q, memory, mask = model.features(memories, queries)
+    assert memory[0, 2].tolist() == [1.0, 0.0, 0.0] and mask.tolist() == [[True, True, True]]
+    _, trace = model(memories, queries)
+    # hop 1: U Φx = 1 → scores a 1, b 0.5, STOP 0.2 → a; hop 2: U Φx = 1 - 2 = -1 → STOP wins (-0.2)
+    assert trace.scores[0, 0].tolist() == pytest.approx([1.0, 0.5, 0.2])
+    assert trace.scores[0, 1].tolist() == pytest.approx([-1.0, -0.5, -0.2])
+    assert trace.chosen[0].tolist() == [0, 2, 2]  # and stays at STOP
+
+
+def test_adaptive_loss_targets_stop_after_the_facts_and_has_no_term_after_it():
+    model = adaptive_tiny()
+    with torch.no_grad():
+        model.margin = 0.5
+    memories, queries = torch.tensor([[[1], [2]]]), torch.tensor([[1]])
+    terms = model.loss_terms(memories, queries, torch.tensor([[0]]), torch.tensor([1]))
+    # O1: target a (1) vs b (0.5), STOP (0.2): max(0, .5-1+.5) + max(0, .5-1+.2) = 0
+    # O2: target STOP (-0.2) vs a (-1), b (-0.5): max(0, .5+.2-1) + max(0, .5+.2-.5) = 0.2
+    assert terms["O1"].item() == pytest.approx(0.0) and terms["O2"].item() == pytest.approx(0.2)
+    assert terms["O3"].item() == 0.0
+
+
+def list_tiny():
+    """R says words until STOP: question 'a' → 'a', then the said 'a' turns it to STOP (nil)."""
+    model = MemNN(3, dim=1, hops=1, time_features=False, answer_words=3, margin=0.5)
+    with torch.no_grad():
+        model.U_O.zero_()
+        model.U_R.zero_()
+        model.U_R[0, 1] = 1.0  # question word a
+        model.U_R[0, 6:9] = torch.tensor([0.1, 1.0, 0.5])  # answer words STOP (nil), a, b
+        model.U_R[0, 10] = -1.5  # a said already (block 4)
+    return model
+
+
+def test_R_answers_a_list_word_by_word_until_the_stop_word():
+    model = list_tiny()
+    assert model.U_R.shape == (1, 12)
+    first, trace = model(torch.tensor([[[2]]]), torch.tensor([[1]]))
+    # step 1: U Φx = 1 → STOP 0.1, a 1, b 0.5 → a; step 2: U Φx = 1 - 1.5 → STOP -0.05 wins
+    assert first[0].tolist() == pytest.approx([0.1, 1.0, 0.5])
+    assert trace.answer_scores[0, 1].tolist() == pytest.approx([-0.05, -0.5, -0.25])
+    assert trace.answer.tolist() == [[1, 0, 0]]
+
+
+def test_list_loss_ranks_each_true_word_then_stop():
+    model = list_tiny()
+    terms = model.loss_terms(torch.tensor([[[2]]]), torch.tensor([[1]]), torch.tensor([[0]]), torch.tensor([[1, 0, 0]]))
+    # step 1: a (1) vs STOP (0.1), b (0.5): 0; step 2: STOP (-0.05) vs a (-0.5), b (-0.25): 0.05 + 0.3
+    assert terms["R"].item() == pytest.approx(0.35)
+
+
+def test_nonlinear_embedding_is_tanh_W_tanh_U_f():
+    model = MemNN(3, dim=1, time_features=False, nonlinear=True)
+    with torch.no_grad():
+        model.U_O.zero_()
+        model.U_O[0, 1], model.W_O[0, 0] = 0.5, 2.0
+    f = model.phi_x(torch.tensor([0.0, 2.0, 0.0]), torch.zeros(3))  # U f = 1
+    assert model.embed("O", f).item() == pytest.approx(math.tanh(2 * math.tanh(1.0)))
+
+
+def test_encode_samples_writes_list_answers_as_words_then_stop():
+    vocab = Vocab(["apple", "milk", "w", "x"])
+    items = [Sample([["x"]], ["x"], "apple,milk", [0]), Sample([["x"]], ["x"], "w", [0])]
+    assert encode_samples(items, vocab, 3).answers.tolist() == [[1, 2, 0], [3, 0, 0]]
+    with pytest.raises(ValueError, match="at most 1"):
+        encode_samples(items, vocab, 2)
+
+
+def test_prepare_uses_lists_only_when_some_answer_is_one():
+    story = parse("1 Mary got the milk there.\n2 What is Mary carrying?\tmilk\t1\n"
+                  "3 Mary took the apple there.\n4 What is Mary carrying?\tmilk,apple\t1 3\n")
+    vocab, train, _ = prepare(story)
+    assert train.answers.tolist() == [[vocab["milk"], 0, 0], [vocab["milk"], vocab["apple"], 0]]
+    assert prepare(parse("1 Mary got the milk there.\n2 What is Mary carrying?\tmilk\t1\n"))[1].answers.dim() == 1
+
+
+def test_bigrams_of_and_shape_of_read_the_training_data():
+    story = parse("1 Mary got the milk there.\n2 Mary went away.\n3 What is Mary carrying?\tmilk\t1 2\n")
+    vocab, train, _ = prepare(story)
+    pairs = bigrams_of(train)
+    assert (vocab["mary"], vocab["got"]) in pairs and (vocab["mary"], vocab["went"]) in pairs
+    assert (vocab["got"], vocab["mary"]) not in pairs and len(pairs) == len(set(pairs)) == 4 + 2 + 3
+    assert shape_of(train, 10) == {"hops": 3, "answer_words": 1} and shape_of(train, 2)["hops"] == 2
+
+
+def test_the_babi_preset_learns_where_to_stop_on_a_list_task(tmp_path):
+    from memlib.babi.generate import generate_stories
+
+    data = prepare(generate_stories(8, 60, seed=0, split="train"))  # task 8: lists, 1 to 6 facts
+    model, result = train(dict(BABI_PRESET, dim=20, epochs=15, halve_every=10), data, device="cpu")
+    assert model.adaptive and model.nonlinear and model.answer_words == data[1].answers.shape[1] > 2
+    assert model.hops == int((data[1].supports >= 0).sum(1).max()) + 1 and len(model.config["bigrams"]) > 20
+    # every hop finds its fact, or STOP once the facts are found
+    assert min(result["train"]["support_accuracy"]) >= 0.95
+    assert result["train"]["accuracy"] > 0.3  # whole lists right; 12 different answers in these 60
+    checkpoints.save(tmp_path / "m.pt", *to_checkpoint(model), {})
+    loaded, _ = checkpoints.load_model(tmp_path / "m.pt")
+    assert evaluate(loaded, data[1]) == result["train"]
+
+
+def test_recency_gives_R_the_newest_fact_found_in_a_block_of_its_own():
+    model = MemNN(3, dim=1, hops=2, time_features=False, adaptive=True, recency=True)
+    assert model.U_R.shape == (1, 3 * 3 + 3)  # blocks: question, found, answer word, newest fact
+    memory = torch.tensor([[[0.0, 1, 0], [0.0, 0, 1], [1.0, 0, 0]]])  # "a", "b", STOP
+    assert model.newest(memory, torch.tensor([[1, 0]])).tolist() == [[0, 0, 1]]  # slot 1 is newer
+    assert model.newest(memory, torch.tensor([[0, 2]])).tolist() == [[0, 1, 0]]  # STOP is no fact
+    assert model.newest(memory, torch.tensor([[2, 2]])).tolist() == [[0, 0, 0]]
+    with torch.no_grad():
+        model.U_R.zero_()
+        model.U_R[0, 7], model.U_R[0, 8] = 1.0, -1.0  # answer words a, b
+        model.U_R[0, 11] = 1.0  # newest fact has word b
+    q, found = torch.zeros(1, 3), torch.tensor([[0.0, 1, 1]])  # both found: the bag cannot tell
+    assert model.R(q, found, newest=torch.tensor([[0.0, 0, 1]]))[0, 1:].tolist() == [1.0, -1.0]
+    assert model.R(q, found, newest=torch.tensor([[0.0, 1, 0]]))[0, 1:].tolist() == [0.0, 0.0]

@@ -88,3 +88,41 @@ def test_bad_arguments_are_one_line_errors_with_exit_code_2(argv, message, capsy
 def test_missing_task_file_is_a_usage_error(data, capsys):
     code, _, err = run(capsys, "--data", data / "a", "--task", 1)
     assert code == 2 and "no qa1_" in err
+
+
+def test_tasks_prints_the_table_of_memn2n_and_writes_the_results_file(data, capsys, tmp_path):
+    results = tmp_path / "out" / "r.json"
+    code, out, err = run(capsys, "--data", data / "a", "--tasks", 2, "--epochs", 2, "--dim", 10, "--results", results,
+                         "--json")
+    assert code == 0 and "task  2: test error" in err  # with --json the progress goes to stderr
+    table = json.loads(out.strip().splitlines()[-1])
+    assert list(table["tasks"]) == ["2"] and set(table) >= {"mean_error", "failed", "seconds", "model"}
+    row = table["tasks"]["2"]
+    assert table["mean_error"] == row["test_error"] and table["failed"] == int(row["test_error"] > 5.0)
+    assert 0 <= row["test_error"] <= 100 and row["epochs"] <= 2 and row["hops"] == 3  # 2 facts + STOP
+    stored = json.loads(results.read_text())
+    assert stored.pop("command") == (f"memlib memnn train --data {data / 'a'} --tasks 2 --seed 0 --epochs 2 --dim 10 "
+                                     f"--results {results} --json")
+    assert stored == table
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--task", "2", "--tasks", "1-3"], "not allowed with argument"),
+    (["--task", "2", "--results", "r.json"], "--results goes with --tasks"),
+    (["--tasks", "2", "--save", "m.pt"], "--save stores one task's model"),
+    (["--tasks", "2", "--results", "r.txt"], "must name a .json file"),
+    (["--tasks", "2-1"], "invalid task selection"),
+])
+def test_tasks_flags_are_checked_with_one_line_errors(data, argv, message, capsys):
+    try:
+        code = main(["memnn", "train", "--data", str(data / "a"), *argv])
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_tasks_text_writes_runs_of_tasks():
+    from memlib.cli.memnn import tasks_text
+
+    assert tasks_text([1, 2, 3, 16, 18, 19]) == "1-3,16,18-19" and tasks_text([7]) == "7"

@@ -120,3 +120,20 @@ def test_cli_task_names_match_the_task_table():
     from memlib.cli.ntm import TASK_NAMES
 
     assert set(TASK_NAMES) == set(TASKS)
+
+
+def test_a_feed_forward_controller_trains_and_stores_its_learning_curve(capsys, tmp_path):
+    out_file = tmp_path / "ff.pt"
+    code, out, _ = run(capsys, "ntm", "train", "--task", "copy", "--controller", "ff", "--sequences", "320",
+                       "--out", str(out_file), "--device", "cpu", "--json")
+    info = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and info["controller"] == "ff" and info["sequences"] == 320
+    model, meta = checkpoints.load_model(out_file)
+    assert isinstance(model, NTM) and model.kind == "ff" and isinstance(model.controller, torch.nn.Linear)
+    assert "--controller ff" in meta["command"] and meta["train"]["controller"] == "ff"
+    # the curve as ntm_copy.pt stores it: (sequences, window bit errors, window bits/seq) per window of 10 batches
+    (point,) = meta["curve"]
+    assert point[0] == 320 and 0 < point[1] < 80 and point[2] > 0
+    assert len(checkpoints.load(checkpoints.path("ntm_copy"))["meta"]["curve"][0]) == len(point) == 3
+    code, _, err = run(capsys, "ntm", "train", "--task", "copy", "--model", "lstm", "--controller", "ff")
+    assert code == 2 and "--controller applies to --model ntm only" in err

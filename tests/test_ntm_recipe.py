@@ -183,3 +183,16 @@ def test_selection_keeps_the_earlier_state_when_the_last_one_is_worse(monkeypatc
     selection.hand_back(model, task, cfg, res)
     assert all(torch.equal(v, at_40[k]) for k, v in model.state_dict().items())
     assert "handed back the state at 40 sequences" in res.events[0][1]
+
+
+def test_the_copy_preset_serves_both_controllers_and_ff_has_no_recurrent_state():
+    from dataclasses import asdict
+
+    ff, lstm = recipe.preset("copy", controller="ff", seed=2), recipe.preset("copy", seed=2)
+    assert ff.controller == "ff" and asdict(ff) == {**asdict(lstm), "controller": "ff"}
+    model = recipe.make_model(ff, alg.get_task("copy"))
+    assert isinstance(model.controller, torch.nn.Linear) and not hasattr(model, "h0")
+    # a feed-forward controller of 100 units: 13,536 parameters against the LSTM controller's 63,136
+    # (Graves et al. 2014, Tables 1-2: 17,162 and 67,561, with the paper's head parametrisation)
+    assert sum(p.numel() for p in model.parameters()) == 13_536
+    assert sum(p.numel() for p in recipe.make_model(lstm, alg.get_task("copy")).parameters()) == 63_136

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import pathlib
 import shlex
+import sys
 
-from memlib.cli import UsageError, add_run_flags, emit_json, positive, task_number
+from memlib.cli import UsageError, add_run_flags, emit_json, parse_tasks, positive, task_number
 
 
 def register(subparsers) -> None:
@@ -14,17 +15,22 @@ def register(subparsers) -> None:
     sub = p.add_subparsers(dest="lstm_command", metavar="COMMAND", parser_class=type(p))
     sub.required = True
 
-    t = sub.add_parser("train", help="train on one bAbI task; print train/test accuracy and seconds")
+    t = sub.add_parser("train", help="train on one bAbI task (or one LSTM per task of --tasks); print accuracies")
     t.add_argument("--data", required=True, type=pathlib.Path,
                    help="a folder of qa*_train.txt/qa*_test.txt files or an unpacked bAbI archive")
-    t.add_argument("--task", required=True, type=task_number, help="task number 1..20")
+    which = t.add_mutually_exclusive_group(required=True)
+    which.add_argument("--task", type=task_number, help="task number 1..20")
+    which.add_argument("--tasks", type=parse_tasks,
+                       help="one LSTM per task, e.g. 1-20: the test-error table of `memlib memn2n train`")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
     t.add_argument("--test-data", type=pathlib.Path, default=None,
                    help="evaluate on this folder's test file instead (e.g. train on generated data, "
                         "test on the official set)")
     t.add_argument("--epochs", type=positive(int), default=None, help="training epochs (default: preset)")
-    t.add_argument("--out", default=None, help="write a checkpoint (.pt) here")
+    t.add_argument("--out", default=None, help="write a checkpoint (.pt) here (--task only)")
+    t.add_argument("--results", default=None, metavar="FILE",
+                   help="--tasks only: also write the JSON summary and this command to FILE (.json)")
     add_run_flags(t, _train)
 
     d = sub.add_parser("distance", help="train on stories whose supporting fact sits 0..N-1 statements "
@@ -52,6 +58,10 @@ def _check_out(args) -> None:
 
 
 def _train(args) -> int:
+    if args.tasks is not None:
+        return _train_tasks(args)
+    if args.results is not None:
+        raise UsageError("--results goes with --tasks (one LSTM per task)")
     import memlib
     from memlib import checkpoints
     from memlib.babi.format import BabiFormatError, load_task
@@ -91,6 +101,47 @@ def _train(args) -> int:
         info["checkpoint"] = args.out
     if args.json:
         emit_json(info)
+    return 0
+
+
+def _train_tasks(args) -> int:
+    """One LSTM per task of --tasks: the table of `memlib memn2n train`, test error in % per task."""
+    import time
+
+    import memlib
+    from memlib.babi.format import BabiFormatError, load_task
+    from memlib.cli.memnn import check_results, print_table, table, tasks_text, write_results
+    from memlib.recipes.lstm import BABI_LSTM_ACCURACY, TRAIN_PRESET, train
+
+    if args.out is not None:
+        raise UsageError("--out saves one task's model: use it with --task")
+    check_results(args.results)
+    options = dict(TRAIN_PRESET, **({"epochs": args.epochs} if args.epochs else {}))
+    try:
+        data = {t: (load_task(args.data, t, "train", args.size), load_task(args.test_data or args.data, t, "test", "1k"))
+                for t in args.tasks}
+    except (FileNotFoundError, NotADirectoryError, BabiFormatError) as exc:
+        raise UsageError(str(exc)) from None
+    start, cpu_start, rows = time.perf_counter(), time.process_time(), {}
+    for t, stories in data.items():
+        memlib.setup(args.seed)
+        _, r = train(dict(options, seed=args.seed), stories, device=args.device)
+        rows[t] = {"test_error": round(100 * r["test"]["error"], 1), "train_error": round(100 * r["train"]["error"], 1),
+                   "published_error": 100 - BABI_LSTM_ACCURACY[t], "seconds": round(r["seconds"], 1)}
+        print(f"task {t:2d}: test error {rows[t]['test_error']:5.1f} % (published {rows[t]['published_error']} %, "
+              f"bAbI paper Table 3), {r['seconds']:.0f} s", flush=True, file=sys.stderr if args.json else sys.stdout)
+    out = table(rows, "LSTM", start, cpu_start)
+    command = shlex.join(["memlib", "lstm", "train", "--data", os.fspath(args.data), "--tasks", tasks_text(args.tasks),
+                          "--seed", str(args.seed)]
+                         + (["--size", args.size] if args.size != "1k" else [])
+                         + (["--test-data", os.fspath(args.test_data)] if args.test_data else [])
+                         + (["--epochs", str(args.epochs)] if args.epochs else [])
+                         + (["--results", args.results] if args.results else []) + (["--json"] if args.json else []))
+    write_results(args.results, out, command)
+    if args.json:
+        emit_json(out)
+    else:
+        print_table(out)
     return 0
 
 

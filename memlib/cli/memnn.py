@@ -1,11 +1,18 @@
-"""`memlib memnn train`: train the strongly supervised Memory Network on one bAbI task."""
+"""`memlib memnn train`: train the strongly supervised Memory Network on one bAbI task, or on each of --tasks.
+
+Also the table every `--tasks` command prints (`memlib memnn train`, `memlib lstm train`): test
+error in % per task, the mean, and the failed tasks (error > 5 %, Sukhbaatar et al. 2015, Table 1).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import pathlib
 import shlex
 import sys
+import time
 
 from memlib.cli import (
     UsageError,
@@ -13,6 +20,7 @@ from memlib.cli import (
     add_run_flags,
     command_group,
     emit_json,
+    parse_tasks,
     positive,
     task_number,
 )
@@ -20,17 +28,23 @@ from memlib.cli import (
 
 def register(subparsers) -> None:
     sub = command_group(subparsers, "memnn", "strongly supervised Memory Network (Weston, Chopra & Bordes 2015)")
-    p = sub.add_parser("train", help="train on one bAbI task; print accuracy, supporting-fact accuracy per hop, seconds")
+    p = sub.add_parser("train", help="train on one bAbI task (accuracy, supporting-fact accuracy per hop, seconds), "
+                                     "or one MemNN per task of --tasks (the test-error table)")
     add_babi_data(p)
-    p.add_argument("--task", required=True, type=task_number, help="bAbI task number 1..20")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--task", type=task_number, help="bAbI task number 1..20 (the Memory Networks model)")
+    which.add_argument("--tasks", type=parse_tasks,
+                       help="e.g. 1-20: one MemNN per task with the bAbI paper's extensions AM+NG+NL "
+                            "(adaptive hops, N-grams, nonlinear matching, answer lists); other flags keep its preset")
+    p.add_argument("--results", metavar="FILE", help="--tasks only: also write the JSON summary and this command to FILE")
     p.add_argument("--hops", type=positive(int), default=2, help="k, the number of argmax hops of O (default 2)")
     p.add_argument("--time-features", action=argparse.BooleanOptionalAction, default=True,
                    help="the three 'older than' write-time features of §3.4 (default on)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--epochs", type=positive(int), default=30, help="at most this many epochs (default 30)")
-    p.add_argument("--dim", type=positive(int), default=100, help="embedding dimension n (default 100)")
-    p.add_argument("--lr", type=positive(float), default=0.01, help="SGD learning rate (default 0.01)")
-    p.add_argument("--negatives", type=positive(int), default=20, help="sampled negatives per term (default 20)")
+    p.add_argument("--epochs", type=positive(int), help="at most this many epochs (default: the preset's, 30)")
+    p.add_argument("--dim", type=positive(int), help="embedding dimension n (default 100)")
+    p.add_argument("--lr", type=positive(float), help="SGD learning rate (default: the preset's, 0.01 per task)")
+    p.add_argument("--negatives", type=positive(int), help="sampled negatives per term (default 20)")
     p.add_argument("--save", metavar="FILE", help="write a checkpoint (.pt) with the command and metrics")
     add_run_flags(p, train)
 
@@ -41,8 +55,7 @@ def _command(args) -> str:
              "--time-features" if args.time_features else "--no-time-features", "--seed", args.seed]
     if args.test_data:
         parts += ["--test-data", args.test_data]
-    for flag, value, default in [("--size", args.size, "1k"), ("--epochs", args.epochs, 30), ("--dim", args.dim, 100),
-                                 ("--lr", args.lr, 0.01), ("--negatives", args.negatives, 20)]:
+    for flag, value, default in [("--size", args.size, "1k"), *_overrides(args)]:
         if value != default:
             parts += [flag, value]
     if args.save:
@@ -50,7 +63,17 @@ def _command(args) -> str:
     return " ".join(shlex.quote(str(p)) for p in parts)
 
 
+def _overrides(args) -> list:
+    """(flag, value, None) of the training flags a user can set over a preset (None: not given)."""
+    return [("--epochs", args.epochs, None), ("--dim", args.dim, None), ("--lr", args.lr, None),
+            ("--negatives", args.negatives, None)]
+
+
 def train(args) -> int:
+    if args.tasks is not None:
+        return train_tasks(args)
+    if args.results:
+        raise UsageError("--results goes with --tasks (one MemNN per task)")
     import torch
 
     import memlib
@@ -65,8 +88,8 @@ def train(args) -> int:
         vocab, train_batch, test_batch = recipe.prepare(train_stories, test_stories)
     except (FileNotFoundError, NotADirectoryError, BabiFormatError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    config = dict(dim=args.dim, hops=args.hops, time_features=args.time_features, epochs=args.epochs, lr=args.lr,
-                  negatives=args.negatives, seed=args.seed)
+    config = dict(recipe.PRESET, hops=args.hops, time_features=args.time_features, seed=args.seed,
+                  **{flag[2:]: value for flag, value, _ in _overrides(args) if value is not None})
     model, r = recipe.train(config, (vocab, train_batch, test_batch), progress=not args.json and sys.stderr.isatty(),
                             device=args.device)
     history, seconds, tr, te = r["history"], r["seconds"], r["train"], r["test"]
@@ -91,3 +114,91 @@ def train(args) -> int:
     if args.json:
         emit_json(result)
     return 0
+
+
+# --- one model per task: the table -----------------------------------------------------------------
+
+def train_tasks(args) -> int:
+    """One MemNN per task of --tasks with `BABI_PRESET`: test error in % per task, mean, failed tasks."""
+    import memlib
+    from memlib.babi.format import BabiFormatError, load_task
+    from memlib.recipes import memnn as recipe
+
+    if args.save:
+        raise UsageError("--save stores one task's model: use it with --task")
+    check_results(args.results)
+    try:
+        stories = {t: (load_task(args.data, t, "train", args.size), load_task(args.test_data or args.data, t, "test",
+                                                                                 args.size)) for t in args.tasks}
+    except (FileNotFoundError, NotADirectoryError, BabiFormatError) as exc:
+        raise UsageError(str(exc)) from None
+    start, cpu_start, rows = time.perf_counter(), time.process_time(), {}
+    for t, (train_stories, test_stories) in stories.items():
+        memlib.setup(args.seed)
+        data = recipe.prepare(train_stories, test_stories)
+        config = dict(recipe.BABI_PRESET, seed=args.seed,
+                      **{flag[2:]: value for flag, value, _ in _overrides(args) if value is not None})
+        model, r = recipe.train(config, data, device=args.device)
+        rows[t] = {"test_error": round(100 * r["test"]["error"], 1), "train_error": round(100 * r["train"]["error"], 1),
+                   "support_accuracy": [round(x, 4) for x in r["test"]["support_accuracy"]],
+                   "hops": model.hops, "answer_words": model.answer_words, "epochs": len(r["history"].loss),
+                   "seconds": round(r["seconds"], 1)}
+        print(f"task {t:2d}: test error {rows[t]['test_error']:5.1f} %  (train {rows[t]['train_error']:.1f} %, "
+              f"hops: {model.hops - 1} + STOP, {r['seconds']:.0f} s)", flush=True, file=sys.stderr if args.json else sys.stdout)
+    out = table(rows, "MemNN AM+NG+NL", start, cpu_start)
+    parts = ["memlib", "memnn", "train", "--data", args.data, "--tasks", tasks_text(args.tasks), "--seed", args.seed]
+    for flag, value, default in [("--size", args.size, "1k"), ("--test-data", args.test_data, None),
+                                 *_overrides(args), ("--results", args.results, None)]:
+        if value != default:
+            parts += [flag, value]
+    write_results(args.results, out, shlex.join(str(p) for p in parts + (["--json"] if args.json else [])))
+    if args.json:
+        emit_json(out)
+    else:
+        print_table(out)
+    return 0
+
+
+def tasks_text(tasks) -> str:
+    """Task ids as a --tasks argument: [1, 2, 3, 16] → ``1-3,16``."""
+    runs, start = [], None
+    tasks = sorted(tasks)
+    for i, t in enumerate(tasks):
+        start = t if start is None else start
+        if i + 1 == len(tasks) or tasks[i + 1] != t + 1:
+            runs.append(str(start) if start == t else f"{start}-{t}")
+            start = None
+    return ",".join(runs)
+
+
+def table(rows: dict, model: str, start: float, cpu_start: float) -> dict:
+    """The --json object of a --tasks run: ``{"tasks": {"1": {"test_error": …}, …}, "mean_error", "failed", …}``.
+
+    test_error in %; failed: tasks above 5 % (Sukhbaatar et al. 2015, Table 1, "err. > 5%").
+    """
+    errors = [r["test_error"] for r in rows.values()]
+    return {"tasks": {str(t): rows[t] for t in sorted(rows)}, "mean_error": round(sum(errors) / len(errors), 2),
+            "failed": sum(e > 5.0 for e in errors), "seconds": round(time.perf_counter() - start, 1),
+            "cpu_seconds": round(time.process_time() - cpu_start, 1), "loadavg": round(os.getloadavg()[0], 2),
+            "model": model}
+
+
+def print_table(out: dict) -> None:
+    print("\n| task | test error (%) | failed (> 5 %) |\n|---:|---:|:---:|")
+    for t, r in out["tasks"].items():
+        print(f"| {t} | {r['test_error']:.1f} | {'yes' if r['test_error'] > 5.0 else ''} |")
+    print(f"\n{out['model']}: mean test error {out['mean_error']:.1f} %, failed tasks {out['failed']} of "
+          f"{len(out['tasks'])}, {out['seconds']:.0f} s (load average {out['loadavg']:.1f})")
+
+
+def check_results(path) -> None:
+    if path is not None and not str(path).endswith(".json"):
+        raise UsageError(f"--results must name a .json file, got {path!r}")
+
+
+def write_results(path, out: dict, command: str) -> None:
+    """Write the --json object with the command that made it to `path` (nothing if None)."""
+    if path is not None:
+        path = pathlib.Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"command": command, **out}, indent=1) + "\n")

@@ -48,7 +48,8 @@ def register(subparsers) -> None:
     t = sub.add_parser("train", help="train until < 0.1 held-out bit errors per sequence")
     t.add_argument("--task", required=True, choices=TASK_NAMES)
     t.add_argument("--model", choices=MODELS, default="ntm")
-    t.add_argument("--controller", choices=CONTROLLERS, default="lstm")
+    t.add_argument("--controller", choices=CONTROLLERS, default="lstm",
+                   help="the NTM's controller: lstm (default) or ff, feed-forward (Graves et al. 2014, §3.3)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-seconds", type=positive(float), default=600.0)
     t.add_argument("--sequences", type=positive(int), default=None,
@@ -96,6 +97,8 @@ def _train(args) -> int:
         raise UsageError(f"--out must name a .pt file, got {args.out!r}")
     if args.slip is not None and args.model != "ntm":
         raise UsageError("--slip applies to --model ntm only")
+    if args.controller != "lstm" and args.model != "ntm":
+        raise UsageError("--controller applies to --model ntm only (the LSTM baseline has no controller)")
     memlib.setup(args.seed)
     cfg = preset(args.task, args.model, controller=args.controller, seed=args.seed,
                  max_seconds=args.max_seconds, sequences=args.sequences,
