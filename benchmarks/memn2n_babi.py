@@ -1,12 +1,23 @@
-"""MemN2N on bAbI 1k: the paper's Table 1 next to ours, with the time it took.
+"""MemN2N on bAbI 1k: the paper's Table 1 next to ours, with the time it took; before and after.
 
     PYTHONPATH=. python benchmarks/memn2n_babi.py [--tasks 1-20] [--restarts 10] [--joint]
         [--data data/generated/babi] [--out benchmarks/results/memn2n_babi.md] [extra fit options]
+    PYTHONPATH=. python benchmarks/memn2n_babi.py --compare [--tasks 1-20] [--profile 15]
+    PYTHONPATH=. python benchmarks/memn2n_babi.py --selection [--tasks 1-20] [--restarts 20]
 
 Generates the data with `memlib.babi.generate` (seed 0) when the folder is missing, trains
 each task (or one joint model), and writes a markdown table: our test error per task, the
 paper's PE LS RN column (per task, 3 hops) and its 1/2/3-hop joint columns, mean error and
 failed tasks, seconds per task, the whole run's seconds and the load average.
+
+``--compare`` is the before/after table of one run: per task, the recipe and code of commit
+`OLD_COMMIT` (read with ``git show`` and imported as a module of its own: the code that was
+measured before, not a re-enactment of it), then today's recipe with its defaults, each
+timed on the same task right after the other so that both see the same machine load.
+``--profile N`` adds the N costliest functions of each side (cProfile, by own time).
+
+``--selection`` measures the restart-selection rules of `memlib.recipes.memn2n` (which restart to
+keep, with the last or the early-stopped weights) on the same runs: see `selection`.
 """
 
 from __future__ import annotations
@@ -53,6 +64,11 @@ def main(argv=None) -> int:
                    help="extra `memlib.recipes.memn2n.train` option, e.g. --set batch_size=64 --set pe_variant=paper")
     p.add_argument("--from-json", metavar="FILE", action="append", default=[],
                    help="no training: tabulate the JSON line(s) of `memlib memn2n train --json` runs")
+    p.add_argument("--compare", action="store_true",
+                   help=f"before/after: commit {OLD_COMMIT}'s recipe and code vs today's defaults, same run")
+    p.add_argument("--selection", action="store_true",
+                   help="20 restarts per task, then the test error of the restart each selection rule keeps")
+    p.add_argument("--profile", type=int, default=0, metavar="N", help="with --compare: the top N of each side's profile")
     p.add_argument("--speed", action="store_true",
                    help="no table: CPU time per training step of the sentence table vs per-slot encoding, "
                         "and of 10 batched restarts vs 10 models one after another (task 2)")
@@ -60,6 +76,18 @@ def main(argv=None) -> int:
     if args.speed:
         torch.set_num_threads(1)
         print(speed(pathlib.Path(args.data)))
+        return 0
+    if args.selection:
+        torch.set_num_threads(1)
+        print(selection(pathlib.Path(args.data), args.tasks, args.restarts if args.restarts != 10 else 20, args.seed))
+        return 0
+    if args.compare:
+        torch.set_num_threads(1)
+        text = compare(pathlib.Path(args.data), args.tasks, args.profile, args.seed)
+        print(text)
+        if args.out:
+            pathlib.Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+            pathlib.Path(args.out).write_text(text)
         return 0
     if args.from_json:
         text = tabulate_runs(args.from_json)
@@ -127,6 +155,138 @@ def main(argv=None) -> int:
                          {"command": " ".join(["python", "benchmarks/memn2n_babi.py", *sys.argv[1:]]),
                           "test_error": {str(t): round(e, 2) for t, e in errors.items()}, "mean_error": round(m, 2)})
     return 0
+
+
+#: the last commit before issue 17: the paper's recipe on the first batched code
+OLD_COMMIT = "223b83d"
+
+
+def old_recipe(commit: str = OLD_COMMIT):
+    """`memlib.recipes.memn2n` as it was at `commit`, with its own copies of the two model modules."""
+    import subprocess
+    import types
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    modules = {}
+    for name, path in (("memn2n", "memlib/models/memn2n.py"), ("memn2n_fast", "memlib/models/memn2n_fast.py"),
+                       ("recipe", "memlib/recipes/memn2n.py")):
+        try:
+            source = subprocess.run(["git", "show", f"{commit}:{path}"], capture_output=True, text=True,
+                                    check=True, cwd=root).stdout
+        except (OSError, subprocess.CalledProcessError) as exc:
+            raise SystemExit(f"--compare needs the git history (commit {commit}): {exc}") from None
+        for other in ("memn2n", "memn2n_fast"):  # the old modules import each other, not today's
+            source = source.replace(f"from memlib.models.{other} import", f"from _old_{other} import")
+        module = types.ModuleType(f"_old_{name}")
+        module.__file__ = f"{commit}:{path}"
+        sys.modules[module.__name__] = module
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
+        modules[name] = module
+    return modules["recipe"]
+
+
+def compare(data, tasks, top: int = 0, seed: int = 0) -> str:
+    """The before/after table: per task, the old recipe and code, then today's defaults; totals and ratio."""
+    import cProfile
+    import io
+    import pstats
+
+    from memlib.recipes import memn2n
+
+    if not data.exists():
+        from memlib.babi.generate import generate
+
+        generate(data, tasks=tasks, size="1k", seed=0)
+    sides = {f"before: commit {OLD_COMMIT} (paper recipe)": (old_recipe(), {}),
+             "after: paper recipe (--paper)": (memn2n, memn2n.PAPER), "after: today's defaults": (memn2n, {})}
+    rows = {name: {} for name in sides}
+    profiles = {name: cProfile.Profile() for name in sides}
+    for task in tasks:
+        for name, (recipe, options) in sides.items():
+            if top:
+                profiles[name].enable()
+            start, cpu = time.perf_counter(), time.process_time()
+            _, summary, _ = recipe.run_task(data, task, seed=seed, device="cpu", **options)
+            rows[name][task] = (100 * summary["test_error"], time.perf_counter() - start, os.getloadavg()[0],
+                                time.process_time() - cpu)
+            if top:
+                profiles[name].disable()
+        print(f"task {task:2d}: " + "   ".join(f"{name.split(' (')[0]}: {e:5.1f} % {t:5.1f} s (load {ld:.1f})"
+                                              for name, (e, t, ld, _) in ((n, rows[n][task]) for n in sides)), flush=True)
+    lines = ["| task | " + " | ".join(f"{n}: error (%) | seconds" for n in sides) + " | paper PE LS RN |",
+             "|---:|" + "---:|---:|" * len(sides) + "---:|"]
+    for t in tasks:
+        lines.append(f"| {t} | " + " | ".join(f"{rows[n][t][0]:.1f} | {rows[n][t][1]:.1f}" for n in sides)
+                     + f" | {PAPER['PE LS RN'][t - 1]:.1f} |")
+    lines += ["", "| recipe | mean error (%) | failed (> 5 %) | seconds | CPU seconds | mean load |",
+              "|---|---:|---:|---:|---:|---:|"]
+    totals, cpus = {}, {}
+    for n in sides:
+        errs = {t: e / 100 for t, (e, _, _, _) in rows[n].items()}
+        totals[n], cpus[n] = (sum(r[i] for r in rows[n].values()) for i in (1, 3))
+        lines.append(f"| {n} | {100 * mean(errs.values()):.1f} | {failed(errs)} | {totals[n]:.0f} | {cpus[n]:.0f} | "
+                     f"{mean(r[2] for r in rows[n].values()):.1f} |")
+    (before, paper, after), (c_before, c_paper, c_after) = totals.values(), cpus.values()
+    lines.append(f"\nseconds before / after: {before / paper:.2f} (same recipe, today's code; CPU seconds "
+                 f"{c_before / c_paper:.2f}), {before / after:.2f} (today's defaults; CPU {c_before / c_after:.2f}); "
+                 f"{len(tasks)} tasks, seed {seed}, "
+                 f"1 torch thread, torch {torch.__version__}, data {data}")
+    for n in sides if top else ():
+        out = io.StringIO()
+        pstats.Stats(profiles[n], stream=out).sort_stats("tottime").print_stats(top)
+        body = out.getvalue()
+        lines += ["", f"profile, {n} (top {top} by own time):", body[body.index("ncalls"):].rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+RULES = {  # restart selection rules: the key each restart is ranked by (smallest kept)
+    "training error, loss (paper)": lambda r, e: (r["t_err"][e], r["t_loss"][e]),
+    "validation error, training error, validation loss": lambda r, e: (r["v_err"][e], r["t_err"][e], r["v_loss"][e]),
+    "validation error, validation loss": lambda r, e: (r["v_err"][e], r["v_loss"][e]),
+    "validation loss": lambda r, e: (r["v_loss"][e],),
+}
+
+
+def selection(data, tasks, restarts: int = 20, seed: int = 0) -> str:
+    """Which restart each rule keeps, among the first 10 and all `restarts`, with the last or early-stopped weights.
+
+    One run per task trains `restarts` restarts (``keep="best_valid"``, so the `Fit` has both the
+    last weights and each restart's best-validation ones); the rules see only training and
+    validation numbers, and the table reports the test error of the restart each one keeps.
+    """
+    from memlib.recipes import memn2n
+
+    runs = {}
+    for task in tasks:
+        d = memn2n.load_data(data, [task])
+        _, fit = memn2n.train({**memn2n.PER_TASK, "restarts": restarts, "keep": "best_valid", "seed": seed}, d,
+                              device="cpu")
+        gen = torch.Generator().manual_seed(seed)  # the recipe's validation split
+        perm = torch.randperm(len(d.train), generator=gen)
+        n_valid = int(round(len(d.train) * memn2n.DEFAULTS["valid_fraction"]))
+        valid, part = d.train[perm[:n_valid]], d.train[perm[n_valid:]]
+        runs[task] = {}
+        for weights in ("best_valid", "last"):
+            if weights == "last":
+                fit.ensemble.load_state_dict(fit.last_state)
+            (te, tl), (ve, vl), (xe, _) = (memn2n.errors(fit.ensemble, b) for b in (part, valid, d.test))
+            runs[task][weights] = dict(t_err=te.tolist(), t_loss=tl.tolist(), v_err=ve.tolist(), v_loss=vl.tolist(),
+                                       test=xe.tolist())
+        print(f"task {task:2d}: test error of each restart (last weights) "
+              + " ".join(f"{100 * x:.1f}" for x in runs[task]["last"]["test"]), flush=True)
+    lines = ["| weights | restarts | rule | mean error (%) | failed (> 5 %) |", "|---|---:|---|---:|---:|"]
+    for weights in ("last", "best_valid"):
+        for n in sorted({min(10, restarts), restarts}):
+            for name, key in RULES.items():
+                errs = {}
+                for task, run in runs.items():
+                    r = run[weights]
+                    errs[task] = r["test"][min(range(n), key=lambda e: key(r, e))]
+                lines.append(f"| {weights} | {n} | {name} | {100 * mean(errs.values()):.2f} | {failed(errs)} |")
+    random = mean(mean(run["last"]["test"][:10]) for run in runs.values())
+    lines.append(f"\na restart drawn at random (last weights, first 10): {100 * random:.2f} %; {len(tasks)} tasks, "
+                 f"seed {seed}, data {data}")
+    return "\n".join(lines) + "\n"
 
 
 def speed(data, task: int = 2, steps: int = 60) -> str:

@@ -31,7 +31,7 @@ def test_human_output_and_flags(babi_folder, capsys):
                        "--epochs", "1", "--encoding", "bow", "--no-ls", "--no-rn", "--no-te", "--tying", "layerwise")
     assert code == 0
     assert "| task | test error (%) | failed (> 5 %) |" in out
-    assert "MemN2N 3 hops BOW:" in out and "mean test error" in out and "failed tasks" in out
+    assert "MemN2N 3 hops BOW LW:" in out and "mean test error" in out and "failed tasks" in out
 
 
 def test_joint_training(babi_folder, capsys):
@@ -86,3 +86,23 @@ def test_missing_task_files_exit_2(babi_folder, tmp_path, capsys):
     assert code == 2 and "task(s) 3" in err
     code, _, err = run(capsys, "memn2n", "train", "--data", str(tmp_path / "nowhere"), "--tasks", "1")
     assert code == 2 and "no bAbI data" in err
+
+
+def test_paper_flag_restores_the_papers_recipe(babi_folder, capsys):
+    from memlib.cli import build_parser
+    from memlib.cli.memn2n import _settings, command
+    from memlib.recipes.memn2n import DEFAULTS, PAPER
+
+    assert DEFAULTS["select"] != PAPER["select"] and DEFAULTS["restarts"] != PAPER["restarts"]
+    args = build_parser().parse_args(["memn2n", "train", "--data", str(babi_folder), "--tasks", "1", "--paper"])
+    settings = _settings(args)
+    assert all(settings[k] == v for k, v in PAPER.items())
+    assert "--paper" in command(args) and "--restarts" not in command(args)
+    args = build_parser().parse_args(["memn2n", "train", "--data", str(babi_folder), "--tasks", "1", "--paper",
+                                      "--restarts", "3", "--keep", "best_valid", "--decay-every", "7"])
+    settings = _settings(args)  # flags apply on top of --paper
+    assert settings["restarts"] == 3 and settings["keep"] == "best_valid" and settings["select"] == "train"
+    assert settings["decay_every"] == 7 and "--decay-every 7" in command(args)
+    code, out, _ = run(capsys, "memn2n", "train", "--data", str(babi_folder), "--tasks", "1", "--paper",
+                       "--restarts", "2", "--epochs", "1", "--json")
+    assert code == 0 and json.loads(out.strip().splitlines()[-1])["model"].endswith("(paper recipe)")

@@ -87,12 +87,12 @@ def test_noisy_time_keeps_order_and_leaves_gaps():
 
 
 def test_clip_rescales_each_model_on_its_own():
-    a = torch.zeros(3, 4, requires_grad=True)
-    a.grad = torch.tensor([[30.0, 40.0, 0, 0], [3.0, 4.0, 0, 0], [0, 0, 0, 80.0]])
-    norms = clip_per_model([a], 40.0)
-    assert torch.allclose(norms, torch.tensor([50.0, 5.0, 80.0]))
-    assert torch.allclose(a.grad.norm(dim=1), torch.tensor([40.0, 5.0, 40.0]), atol=1e-4)
-    assert torch.allclose(a.grad[1], torch.tensor([3.0, 4.0, 0, 0]))
+    a = torch.tensor([[30.0, 40.0, 0, 0], [3.0, 4.0, 0, 0], [0, 0, 0, 60.0]])
+    b = torch.tensor([[[0.0]], [[0.0]], [[80.0]]])  # a second table: model 2's norm is √(60² + 80²) = 100
+    norms = clip_per_model([a, b], 40.0)
+    assert torch.allclose(norms, torch.tensor([50.0, 5.0, 100.0]))
+    assert torch.allclose(a.norm(dim=1), torch.tensor([40.0, 5.0, 24.0]), atol=1e-4)
+    assert torch.allclose(a[1], torch.tensor([3.0, 4.0, 0, 0])) and torch.allclose(b[2], torch.tensor([[32.0]]))
 
 
 def test_linear_start_ends_when_validation_loss_stops_decreasing():
@@ -123,7 +123,7 @@ def test_restarts_keep_the_lowest_training_error():
     s, vocab, answers, t = tiny()
     full = encode(s * 10, vocab, answers, memory_size=4)
     result = fit(full, vocab=vocab, answers=answers, hops=1, d=6, restarts=4, epochs=3, lr=0.002, ls_lr=0.002,
-                 seed=3)
+                 seed=3, select="train")
     train_errors = torch.tensor(result.train_error)
     assert train_errors[result.best] == train_errors.min()
     assert result.ensemble.E == 4 and result.model.A(0).shape == (len(vocab), 6)
@@ -201,3 +201,71 @@ def test_training_runs_on_the_given_device(strict_device):
         test = evaluate(model, t)
     assert model.A(0).device == device and result.ensemble.linear.device == device
     assert len(result.history) == 2 and 0 <= test["error"] <= 1
+
+
+def test_selection_key_breaks_ties_in_order():
+    from memlib.recipes.memn2n import selection_key
+
+    t_err = torch.tensor([0.0, 0.0, 0.0, 0.01])
+    t_loss = torch.tensor([0.30, 0.10, 0.20, 0.00])
+    v_err = torch.tensor([0.02, 0.01, 0.01, 0.00])
+    v_loss = torch.tensor([0.5, 0.9, 0.4, 2.0])
+    # the paper: training error, then training loss → restart 1 (restart 3 has the lowest loss but an error)
+    assert int(selection_key("train", t_err, t_loss, v_err, v_loss).argmin()) == 1
+    # validation error first → restart 3, however high its losses
+    assert int(selection_key("valid", t_err, t_loss, v_err, v_loss).argmin()) == 3
+    v_err[3] = 0.01  # now 1, 2, 3 tie on validation error; 3 has a training error; 2 the lower validation loss
+    assert int(selection_key("valid", t_err, t_loss, v_err, v_loss).argmin()) == 2
+
+
+def test_flat_sgd_is_clipped_sgd_with_the_nil_row_held_at_zero():
+    from memlib.models.memn2n_fast import MemN2NEnsemble, cross_entropy
+    from memlib.recipes.memn2n import FlatSGD
+
+    s, vocab, answers, t = tiny()
+    torch.manual_seed(0)
+    model = MemN2NEnsemble(len(vocab), len(answers), d=4, hops=2, memory_size=4, sentence_size=6, ensemble=2,
+                           answer_words=[vocab[a] for a in answers], sigma=1.0)
+    before = {k: v.clone() for k, v in model.named_parameters()}
+    logits, _ = model(*t.distinct(), t.queries, t.lengths)
+    loss = cross_entropy(logits, t.answers)
+    grads = torch.autograd.grad(loss.sum(), list(model.parameters()), retain_graph=True)
+    grads = [g.clone() for g in grads]
+    for g, p in zip(grads, model.parameters()):  # by hand: nil rows out, clip each model to norm 1, step 0.1
+        if any(p is table for table in model.emb):
+            g[:, 0] = 0
+    norms = sum(g.pow(2).flatten(1).sum(1) for g in grads).sqrt()
+    scale = (1.0 / (norms + 1e-6)).clamp(max=1.0)
+    assert (norms > 1).all()  # the clip is exercised
+    sgd = FlatSGD(model, clip=1.0)
+    assert all(p.data_ptr() >= sgd.flat.data_ptr() for p in model.parameters())  # views into one buffer
+    sgd.step(loss, torch.tensor([0.1, 0.1]))
+    for (name, p), g in zip(model.named_parameters(), grads):
+        expected = before[name] - 0.1 * g * scale.view(-1, *[1] * (g.dim() - 1))
+        assert torch.allclose(p, expected, atol=1e-6), name
+    assert all(float(table.detach()[:, 0].abs().sum()) == 0 for table in model.emb)
+
+
+def test_early_stopping_keeps_each_restarts_best_validation_epoch():
+    s, vocab, answers, t = tiny()
+    full = encode(s * 10, vocab, answers, memory_size=4)
+    result = fit(full, vocab=vocab, answers=answers, hops=1, d=6, restarts=3, epochs=6, lr=0.05, ls_max_epochs=1,
+                 seed=1, keep="best_valid", select="valid")
+    main = [h for h in result.history if h["linear"] == 0 and h["epoch"] > 1]  # after linear start
+    for e in range(3):
+        assert result.valid_error[e] == pytest.approx(min(h["valid_error"][e] for h in main))
+    assert result.valid_error[result.best] == min(result.valid_error)  # the default rule: validation first
+    last = fit(full, vocab=vocab, answers=answers, hops=1, d=6, restarts=3, epochs=6, lr=0.05, ls_max_epochs=1,
+               seed=1, keep="last")
+    assert last.valid_error == pytest.approx(result.history[-1]["valid_error"])  # the same run, last epoch kept
+    with pytest.raises(ValueError, match="keep must be"):
+        fit(full, vocab=vocab, answers=answers, keep="best")
+
+
+def test_gradient_noise_changes_the_run_and_zero_is_none():
+    s, vocab, answers, t = tiny()
+    full = encode(s * 5, vocab, answers, memory_size=4)
+    runs = [fit(full, vocab=vocab, answers=answers, hops=1, d=4, restarts=1, epochs=2, grad_noise=noise)
+            for noise in (0.0, 0.0, 1.0)]
+    assert runs[0].history == runs[1].history  # seeded: the same run twice
+    assert runs[2].history[-1]["loss"] != runs[0].history[-1]["loss"]

@@ -25,7 +25,16 @@ def register(subparsers) -> None:
     p.add_argument("--tasks", type=parse_tasks, default=parse_tasks("1-20"), help="e.g. 1-20, 1-3,16 (default 1-20)")
     p.add_argument("--hops", type=positive(int), default=3, help="K, the number of hops (default 3)")
     p.add_argument("--joint", action="store_true", help="one model for all tasks (d=50, 60 epochs, as the paper)")
-    p.add_argument("--restarts", type=positive(int), default=10, help="random restarts; keep the lowest training error (10)")
+    p.add_argument("--restarts", type=positive(int), help="random restarts, of which one is kept (default: the recipe's)")
+    p.add_argument("--paper", action="store_true",
+                   help="the paper's recipe (Sukhbaatar et al. 2015, §4.2): 10 restarts, keep the lowest training "
+                        "error, the weights of the last epoch; other flags still apply on top")
+    p.add_argument("--select", choices=("train", "valid"),
+                   help="keep the restart with the lowest training error (the paper) or validation error")
+    p.add_argument("--keep", choices=("last", "best_valid"),
+                   help="each restart's weights after the last epoch (the paper) or at its best validation epoch")
+    p.add_argument("--grad-noise", type=float, help="variance η of Gaussian gradient noise, η/(1+t)^0.55 (0: none)")
+    p.add_argument("--relu", action="store_true", help="a ReLU on u after each hop (the paper's 10k model, App. A)")
     p.add_argument("--encoding", choices=("pe", "bow"), default="pe", help="position encoding or bag of words (pe)")
     p.add_argument("--pe-variant", choices=("matlab", "paper"), default="matlab",
                    help="PE formula: the authors' code (matlab, default) or as printed in the paper")
@@ -38,6 +47,8 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--epochs", type=positive(int), help="epochs (default 100 per task, 60 joint)")
     p.add_argument("--dim", type=positive(int), help="embedding dimension d (default 20 per task, 50 joint)")
+    p.add_argument("--decay-every", type=positive(int),
+                   help="halve the learning rate every N epochs (default 25 per task, 15 joint; 5 with --size 10k)")
     p.add_argument("--batch-size", type=positive(int), default=32, help="batch size (default 32)")
     p.add_argument("--save", metavar="FILE", help="write the kept model(s) to one checkpoint (.pt) with the command")
     add_run_flags(p, train)
@@ -46,16 +57,19 @@ def register(subparsers) -> None:
 def command(args) -> str:
     """The `memlib memn2n train …` command that recreates this run."""
     parts = ["memlib", "memn2n", "train", "--data", args.data, "--tasks", _tasks_text(args.tasks),
-             "--hops", args.hops, "--restarts", args.restarts, "--encoding", args.encoding,
-             "--tying", args.tying, "--seed", args.seed]
-    if args.joint:
-        parts.append("--joint")
+             "--hops", args.hops, "--encoding", args.encoding, "--tying", args.tying, "--seed", args.seed]
+    for flag, on in (("--joint", args.joint), ("--paper", args.paper), ("--relu", args.relu)):
+        if on:
+            parts.append(flag)
     for flag, on in (("--no-ls", args.ls), ("--no-rn", args.rn), ("--no-te", args.te), ("--masked-empty", args.null)):
         if not on:
             parts.append(flag)
     for flag, value, default in [("--pe-variant", args.pe_variant, "matlab"), ("--size", args.size, "1k"),
                                  ("--test-data", args.test_data, None), ("--epochs", args.epochs, None),
                                  ("--dim", args.dim, None), ("--batch-size", args.batch_size, 32),
+                                 ("--restarts", args.restarts, None), ("--select", args.select, None),
+                                 ("--keep", args.keep, None), ("--grad-noise", args.grad_noise, None),
+                                 ("--decay-every", args.decay_every, None),
                                  ("--save", args.save, None)]:
         if value != default:
             parts += [flag, value]
@@ -94,7 +108,8 @@ def train(args) -> int:
     mean_error = round(mean(r["test_error"] for r in results.values()), 2)
     n_failed = failed(errors)
     label = f"MemN2N {args.hops} hop{'s' if args.hops > 1 else ''} {args.encoding.upper()}" + \
-        "".join(f" {n}" for n, on in (("LS", args.ls), ("RN", args.rn)) if on) + (" joint" if args.joint else "")
+        "".join(f" {n}" for n, on in (("LS", args.ls), ("LW", args.tying == "layerwise"), ("RN", args.rn)) if on) + \
+        (" ReLU" if args.relu else "") + (" joint" if args.joint else "") + (" (paper recipe)" if args.paper else "")
     if not args.json:
         print("\n| task | test error (%) | failed (> 5 %) |\n|---:|---:|:---:|")
         for t in sorted(results):
@@ -126,14 +141,20 @@ def _settings(args) -> dict:
     if missing:
         raise UsageError(f"no train/test files for task(s) {_tasks_text(missing)} in {args.data} "
                          f"(generate them with `memlib babi generate`)")
-    settings = dict(hops=args.hops, encoding=args.encoding, pe_variant=args.pe_variant, temporal=args.te,
-                    tying=args.tying, linear_start=args.ls, random_noise=args.rn, restarts=args.restarts,
-                    batch_size=args.batch_size, seed=args.seed, null_memories=args.null, device=args.device,
-                    size=args.size, test_root=args.test_data)
-    if args.epochs:
-        settings["epochs"] = args.epochs
-    if args.dim:
-        settings["d"] = args.dim
+    from memlib.recipes.memn2n import PAPER
+
+    settings = dict(PAPER) if args.paper else {}
+    settings.update(hops=args.hops, encoding=args.encoding, pe_variant=args.pe_variant, temporal=args.te,
+                    tying=args.tying, linear_start=args.ls, random_noise=args.rn, batch_size=args.batch_size,
+                    seed=args.seed, null_memories=args.null, device=args.device, size=args.size,
+                    test_root=args.test_data)
+    for key, value in (("restarts", args.restarts), ("select", args.select), ("keep", args.keep),
+                       ("grad_noise", args.grad_noise), ("epochs", args.epochs), ("d", args.dim),
+                       ("decay_every", args.decay_every)):
+        if value is not None:
+            settings[key] = value
+    if args.relu:
+        settings["relu"] = True
     return settings
 
 
@@ -148,12 +169,13 @@ def _run(args, settings: dict, show: bool) -> tuple[dict, dict]:
         models["joint"] = fit.model
         if show:
             print(f"joint model: training error {100 * fit.train_error[fit.best]:.1f} %, "
-                  f"kept restart {fit.best} of {args.restarts}, {fit.seconds:.0f} s")
+                  f"kept restart {fit.best} of {len(fit.train_error)}, {fit.seconds:.0f} s")
         return results, models
     for task in args.tasks:
         fit, summary, _ = run_task(args.data, task, **settings)
         results[task] = {"test_error": round(100 * summary["test_error"], 1),
                          "train_error": round(100 * summary["train_error"], 1),
+                         "valid_error": round(100 * summary["valid_error"], 1),
                          "seconds": round(summary["seconds"], 1)}
         models[str(task)] = fit.model
         mark = "FAIL" if summary["test_error"] > 0.05 else "ok"

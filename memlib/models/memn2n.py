@@ -10,6 +10,8 @@ The lecture's equations (§2.1), one hop::
 
 and K hops chain them (§2.2): ``u^{k+1} = u^k + o^k`` (adjacent tying: ``A^{k+1} = C^k``,
 ``B = A^1``, ``Wᵀ = C^K``) or ``u^{k+1} = H u^k + o^k`` (layer-wise tying: one A, one C).
+The paper's best 10k model (Appendix A, "PE LS LW RN*": d = 100) also applies a ReLU to u
+after each hop (`relu=True`).
 
 Sentences are embedded as bag of words (``Σ_j A x_ij``) or with position encoding
 (``Σ_j l_j ⊙ A x_ij``, §4.1); temporal encoding adds a learned row ``T_A(i)`` / ``T_C(i)`` per
@@ -66,7 +68,7 @@ class MemN2NWeights(nn.Module):
     def __init__(self, vocab_size: int, n_answers: int, d: int = 20, hops: int = 3, memory_size: int = 50,
                  sentence_size: int = 12, encoding: str = "pe", pe_variant: str = "matlab", temporal: bool = True,
                  tying: str = "adjacent", answer_words=None, sigma: float = 0.1, words=None, answers=None,
-                 null_memories: bool = True, lead: tuple = ()):
+                 null_memories: bool = True, relu: bool = False, lead: tuple = ()):
         super().__init__()
         check_options(encoding, pe_variant, tying, hops)
         self.config = dict(vocab_size=vocab_size, n_answers=n_answers, d=d, hops=hops, memory_size=memory_size,
@@ -74,9 +76,11 @@ class MemN2NWeights(nn.Module):
                            temporal=temporal, tying=tying, sigma=sigma,
                            words=list(words) if words is not None else None,
                            answers=list(answers) if answers is not None else None, null_memories=null_memories)
+        if relu:  # stored only when on: the checkpoints made before this option keep their config
+            self.config["relu"] = True
         self.d, self.hops, self.M, self.L = d, hops, memory_size, sentence_size
         self.encoding, self.pe_variant, self.temporal, self.tying = encoding, pe_variant, temporal, tying
-        self.null_memories = null_memories
+        self.null_memories, self.relu = null_memories, relu
         self.words, self.answers = self.config["words"], self.config["answers"]
         self.vocab = Vocab(self.words) if self.words is not None else None
 
@@ -202,6 +206,7 @@ class MemN2N(MemN2NWeights):
             p, empty = self.attend(scores, real, lengths)  # p = softmax(uᵀ m)                (B, M)
             o = torch.einsum("bm,bmd->bd", p, c)  # o = Σ_i p_i c_i                          (B, d)
             u = (u @ self.H.T if self.tying == "layerwise" else u) + o  # u ← H u + o, or u ← u + o
+            u = torch.relu(u) if self.relu else u  # the 10k model of Appendix A: a ReLU after each hop
             us.append(u)
             ps.append(p)
             outs.append(o)

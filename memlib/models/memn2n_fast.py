@@ -1,13 +1,20 @@
 """The fast form of MemN2N that the recipe trains: random restarts batched, each sentence embedded once.
 
 It computes what `memlib.models.memn2n.MemN2N` computes (a test checks logits and gradients),
-in two ways that make training fast on a CPU:
+in ways that make training fast on a CPU, where a step costs about as much per operation
+as per number:
 
 - every parameter has a leading *ensemble* dimension E: the paper's random restarts (§4.2,
   "repeated 10 times with different random initializations") train as one batched model, whose
   summed loss gives each restart its own gradient;
 - the input is a table of distinct sentences (``Batch.distinct``): each is embedded once, and
-  ``uᵀm_i`` and ``Σ_i p_i c_i`` pick their rows, instead of embedding every slot of every story.
+  ``uᵀm_i`` and ``Σ_i p_i c_i`` pick their rows, instead of embedding every slot of every story;
+- all embedding tables sit side by side (``tables``: ``(E, V, n·d)``, block j is ``emb[j]``), so
+  one lookup embeds the sentences and the questions for every hop at once; the temporal rows
+  ``T_A``, ``T_C`` and a zero row join the embedded sentences in one table of *keys*, and each
+  slot's score ``uᵀ(A x_i + T_A(i))`` is two entries of ``u · keys`` added up;
+- the empty slots (`null_memories`) are one more column of score ``log(n_empty)``: a plain
+  softmax over ``M + 1`` columns gives the slots their share and the empty slots theirs.
 
 ``forward`` returns ``(E, B, A)`` logits and a trace with a leading E; ``member(e)`` is restart
 e as a `MemN2N`, and `MemN2NEnsemble.stack` is its inverse.
@@ -18,7 +25,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from memlib.models.memn2n import MemN2N, MemN2NWeights, softmax_with_empty, trace_of
+from memlib.babi.encode import position_encoding, sentence_weights
+from memlib.models.memn2n import MemN2N, MemN2NWeights, trace_of
 
 
 class MemN2NEnsemble(MemN2NWeights):
@@ -31,26 +39,45 @@ class MemN2NEnsemble(MemN2NWeights):
         # linear start (§4.2): while linear[e] is True, model e has no softmax in its memory layers
         self.register_buffer("linear", torch.zeros(ensemble, dtype=torch.bool))
 
-    def embed(self, table: torch.Tensor, words: torch.Tensor, weights) -> torch.Tensor:
-        """Σ_j l_j ⊙ table[x_j] for sentences ``words (S, L)``: (E, S, d)."""
-        x = table.index_select(1, words.reshape(-1)).view(self.E, *words.shape, self.d)  # (E, S, L, d)
-        return (x if weights is None else x * weights).sum(-2)  # (E, S, d)
+    # --- the tables side by side: block j of the last dimension is emb[j] --------------------------
+    def blocks(self, k: int) -> tuple[int, int]:
+        """The blocks of hop k's input (A, T_A) and output (C, T_C) tables; block 0 is B."""
+        return (k, k + 1) if self.tying == "adjacent" else (1, 2)
 
-    def attend(self, scores: torch.Tensor, real: torch.Tensor, lengths: torch.Tensor):
-        """p (E, B, M) over the real memories and the empty slots' share (E, B), per restart's linear start."""
-        E, B, _ = scores.shape
-        if self.null_memories:  # the empty slots up to memory_size score uᵀ0 = 0 and take their share
-            p, empty = softmax_with_empty(scores, real, (self.M - lengths).float().view(1, B))
-        else:
-            p = torch.softmax(scores.masked_fill(~real, float("-inf")), dim=-1)  # padding gets no weight
-            empty = torch.zeros(E, B, device=scores.device)
-        if self.linear.any():  # linear start: no softmax for these models
-            p = torch.where(self.linear.view(-1, 1, 1), scores.masked_fill(~real, 0.0), p)
-            empty = torch.where(self.linear.view(-1, 1), 0.0, empty)
-        return p, empty
+    def tables(self) -> torch.Tensor:
+        """Every embedding table side by side: (E, V, n·d), n = K + 1 (adjacent) or 3 (B, A, C)."""
+        return torch.cat(list(self.emb), -1)
 
-    def forward(self, sentences, rows, queries, lengths, time=None):
-        """Logits (E, B, A) and a trace with a leading E.
+    def time_rows(self, width: int) -> torch.Tensor:
+        """The temporal rows aligned with `tables`' blocks (T_A under A, T_C under C): (E, M, n·d)."""
+        E, M, d = self.E, self.M, self.d
+        if self.T is None:
+            return self.emb[0].new_zeros(E, M, width)
+        if self.tying == "adjacent":  # T[j] under emb[j]
+            return torch.cat(list(self.T), -1)
+        return torch.cat([self.emb[0].new_zeros(E, M, d), *self.T], -1)  # nothing under B
+
+    def embed(self, words: torch.Tensor) -> torch.Tensor:
+        """Σ_j l_j ⊙ table[x_j] of sentences ``words (S, L)`` for every table at once: (E, S, n·d).
+
+        The authors' PE weights depend only on the position j, so the tables are weighted first,
+        once per position (``(E, L·V, n·d)``, small), and a sentence adds up the rows
+        ``(j, x_j)``: no (E, S, L, n·d) product, forward or backward.
+        """
+        tables = self.tables()  # (E, V, n·d)
+        E, V, width = tables.shape
+        S, L = words.shape
+        if self.encoding == "pe" and self.pe_variant == "paper":  # weights depend on each sentence's length
+            x = tables.index_select(1, words.reshape(-1)).view(E, S, L, width)
+            return (x * sentence_weights(words, self.d, "paper", self.L).repeat(1, 1, width // self.d)).sum(-2)
+        if self.encoding == "pe":  # the authors' PE: row j·V + w of the weighted tables is l_j ⊙ table[w]
+            l = position_encoding(self.L, self.d, "matlab", words.device)[:L].repeat(1, width // self.d)  # noqa: E741
+            tables = (tables.unsqueeze(1) * l.view(1, L, 1, width)).view(E, L * V, width)
+            words = words + V * torch.arange(L, device=words.device)
+        return tables.index_select(1, words.reshape(-1)).view(E, S, L, width).sum(-2)
+
+    def forward(self, sentences, rows, queries, lengths, time=None, trace: bool = True):
+        """Logits (E, B, A) and a trace with a leading E (None if not `trace`).
 
         ``sentences (S, L)`` are the distinct sentences (each embedded once), ``rows (B, M)``
         picks the sentence of each sample's memory slots (oldest first), ``queries (B, L)``,
@@ -60,42 +87,47 @@ class MemN2NEnsemble(MemN2NWeights):
         B, M = rows.shape
         if M > self.M:
             raise ValueError(f"memory has {M} slots, the model was built for at most {self.M}")
-        E, S = self.E, sentences.shape[0]
-        slots = torch.arange(M, device=rows.device)
+        E, S, d, device = self.E, sentences.shape[0], self.d, rows.device
+        slots = torch.arange(M, device=device)
         real = slots.unsqueeze(0) < lengths.unsqueeze(1)  # (B, M)
         if time is None:
             time = (lengths.unsqueeze(1) - 1 - slots).clamp(min=0)  # (B, M) reverse order
         time = time.clamp(max=self.M - 1)
         time = (time if time.dim() == 3 else time.unsqueeze(0)).expand(E, B, M)  # (E, B, M)
-        rows = rows.unsqueeze(0).expand(E, B, M)  # (E, B, M) sentence row of each slot
-        s_weights = self.weights(sentences)  # None or (S, L, d)
-        u = self.embed(self.B(), queries, self.weights(queries))  # (E, B, d)
-        us, ps, outs, empties = [u], [], [], []
-        once = {}  # each table embeds the sentences once (adjacent tying: C^k = A^{k+1})
+        L = max(sentences.shape[1], queries.shape[1])
+        x = self.embed(torch.cat([F.pad(sentences, (0, L - sentences.shape[1])),
+                                  F.pad(queries, (0, L - queries.shape[1]))]))  # (E, S + B, n·d)
+        # keys: the sentences' embeddings, the temporal rows, and a zero row → (E, S + self.M + 1, n·d)
+        keys = torch.cat([x[:, :S], self.time_rows(x.shape[-1]), x.new_zeros(E, 1, x.shape[-1])], 1)
+        zero = keys.shape[1] - 1
+        # slot i reads its sentence's row and its temporal row; column M (the empty slots) reads the zero row twice
+        idx = torch.cat([F.pad(rows.unsqueeze(0).expand(E, B, M), (0, 1), value=zero),
+                         F.pad(S + time, (0, 1), value=zero)], -1)  # (E, B, 2(M+1))
+        n_empty = (self.M - lengths).float() if self.null_memories else torch.zeros(B, device=device)
+        bias = torch.cat([torch.zeros(B, M, device=device).masked_fill(~real, float("-inf")),
+                          n_empty.log().unsqueeze(1)], 1)  # (B, M+1): -inf on padding, log(n_empty) for the empty column
+        u = x[:, S:, :d]  # u = B q                                                                 (E, B, d)
+        us, ps, outs = [u], [], []
         for k in range(self.hops):
-            A, C = (self.embedded(once, t, sentences, s_weights) for t in (self.A(k), self.C(k)))  # (E, S, d)
-            # uᵀ m_i = uᵀ (A x_i + T_A(i)): score the sentences, then pick each slot's score
-            scores = torch.bmm(u, A.transpose(1, 2)).gather(2, rows)  # (E, B, M)
-            if self.T is not None:
-                scores = scores + torch.bmm(u, self.TA(k).transpose(1, 2)).gather(2, time)
-            p, empty = self.attend(scores, real, lengths)  # (E, B, M), (E, B)
-            # o = Σ_i p_i c_i = Σ_i p_i (C x_i + T_C(i)): add up each sentence's weight, then one matmul
-            o = torch.bmm(torch.zeros(E, B, S, device=u.device).scatter_add(2, rows, p), C)  # (E, B, d)
-            if self.T is not None:
-                o = o + torch.bmm(torch.zeros(E, B, self.M, device=u.device).scatter_add(2, time, p), self.TC(k))
+            a, c = self.blocks(k)
+            # uᵀ m_i = uᵀ (A x_i + T_A(i)): score every key, then add the two entries of each slot
+            scores = torch.bmm(u, keys[..., a * d:(a + 1) * d].transpose(1, 2)).gather(2, idx)
+            scores = scores.view(E, B, 2, M + 1).sum(2)  # (E, B, M+1)
+            p = torch.softmax(scores + bias, -1)  # the slots' attention and, in column M, the empty slots' share
+            if self.linear.any():  # linear start: the raw scores of the real slots, no softmax
+                p = torch.where(self.linear.view(-1, 1, 1), scores * F.pad(real, (0, 1)), p)
+            # o = Σ_i p_i (C x_i + T_C(i)): each key's total weight, then one matmul
+            weight = torch.zeros(E, B, keys.shape[1], device=device).scatter_add(2, idx, torch.cat([p, p], -1))
+            o = torch.bmm(weight, keys[..., c * d:(c + 1) * d])  # (E, B, d)
             u = (torch.bmm(u, self.H.transpose(1, 2)) if self.tying == "layerwise" else u) + o
+            u = torch.relu(u) if self.relu else u
             us.append(u)
             ps.append(p)
             outs.append(o)
-            empties.append(empty)
-        logits = torch.einsum("ebd,ead->eba", u, self.Wt())  # (E, B, A)
-        return logits, trace_of(us, ps, outs, empties, lengths)
-
-    def embedded(self, once: dict, table: torch.Tensor, sentences: torch.Tensor, weights) -> torch.Tensor:
-        """`table` applied to every distinct sentence, computed once per forward: (E, S, d)."""
-        if id(table) not in once:
-            once[id(table)] = self.embed(table, sentences, weights)
-        return once[id(table)]
+        logits = torch.bmm(u, self.Wt().transpose(1, 2))  # (E, B, A)
+        if not trace:
+            return logits, None
+        return logits, trace_of(us, [p[..., :M] for p in ps], outs, [p[..., M] for p in ps], lengths)
 
     def member(self, e: int) -> MemN2N:
         """Restart `e` as a stand-alone `MemN2N` (the reference form) with the same weights."""
