@@ -8,9 +8,11 @@ committed, so a learner or a lecturer can open them without running anything fir
     ``### END SOLUTION`` in a code cell are replaced by
     ``raise NotImplementedError("Exercise <id>: your code here")`` at the marker's indentation,
     and a cell tagged ``solution`` is replaced whole (a markdown cell by "*Your answer here.*").
-    Stubbed cells lose their outputs and get the tag ``raises-exception``, so "Run All Cells"
-    goes past them. A banner cell after the title says what the copy is. All other cells keep
-    their stored outputs (learners read the figures before running anything).
+    Stubbed cells get the tag ``raises-exception``, so "Run All Cells" goes past them. Code
+    cells from the "Exercises" heading on lose their stored outputs (a predict-then-run result
+    must not be readable before the learner predicts). A banner cell after the title says what
+    the copy is. All cells before the exercises keep their stored outputs (learners read the
+    figures before running anything).
 
 ``lecture/`` (``memlib course lecture``)
     Only the title, the cells tagged ``setup`` (what the demos need: imports, data, checkpoint;
@@ -177,9 +179,13 @@ def student_notebook(nb, source_name: str):
     """The student copy of instructor notebook `nb`: solutions stubbed, banner added."""
     nb = copy.deepcopy(nb)
     _tidy(nb)
-    stubs = 0
+    stubs, exercises = 0, False
     for i, cell in enumerate(nb.cells):
         where = f"{source_name}, cell {i}"
+        if cell.cell_type == "markdown" and _EXERCISES_HEADING.search(cell.source):
+            exercises = True
+        if exercises and cell.cell_type == "code":
+            _clear(cell)  # a predict-then-run result must not be readable before the learner predicts
         if TAG_SOLUTION in _tags(cell):
             if cell.cell_type == "markdown":
                 cell.source = "*Your answer here.*"

@@ -250,10 +250,11 @@ def test_instructor_passes_its_checks_and_student_runs_with_only_stubs_raising(s
 # ---------------------------------------------------------------- leaks: what a student copy must not show
 
 
-def leaky(*later):
-    """The fixture notebook with `later` cells appended after its exercises."""
+def leaky(*later, before_exercises=False):
+    """The fixture notebook with `later` cells appended after its exercises (or put before them)."""
     nb = instructor()
-    nb.cells[-1:-1] = list(later)
+    at = 5 if before_exercises else len(nb.cells) - 1
+    nb.cells[at:at] = list(later)
     return course.leaks(nb, "99_fixture.ipynb")
 
 
@@ -270,6 +271,9 @@ def test_the_fixture_leaks_nothing():
 ])
 def test_a_solution_line_or_a_name_it_defines_after_the_exercise_is_a_leak(cell, what):
     found = leaky(cell)
+    if "print('done')" in cell.source:  # outputs after the exercises are not stored: shown earlier, it leaks
+        assert found == []
+        found = [f.replace("cell 7", "cell 6") for f in leaky(cell, before_exercises=True)]
     assert len(found) == 1 and what in found[0], found
 
 
@@ -279,8 +283,19 @@ def test_a_stored_output_or_hint_showing_a_value_answer_is_a_leak_but_a_collapsi
                           'exercises.check("fixture-room", milk_is_in)')
     nb.cells.insert(8, code("print(model_answer)", outputs=["R answers kitchen\n"], count=8))
     nb.cells.insert(9, md("<details><summary>Answer</summary>the kitchen</details>\n\nThe kitchenette is elsewhere."))
+    assert course.leaks(nb, "99_fixture.ipynb") == []  # the output is not stored after the exercises heading
+    nb.cells.insert(10, md("*A hint:* the milk is still in the kitchen."))
     found = course.leaks(nb, "99_fixture.ipynb")
-    assert found == ["99_fixture.ipynb: student cell 9 shows 'kitchen', the answer of the exercise in cell 7"]
+    assert found == ["99_fixture.ipynb: student cell 11 shows 'kitchen', the answer of the exercise in cell 7"]
+
+
+def test_student_copy_stores_no_output_after_the_exercises_heading():
+    nb = instructor()
+    nb.cells.insert(6, code("print(run_it())  # predict first", outputs=["the answer is 42\n"], count=9))
+    student = course.student_notebook(nb, "99_fixture.ipynb")
+    at = next(i for i, c in enumerate(student.cells) if c.source.startswith("## Exercises"))
+    assert [c.outputs for c in student.cells[at:] if c.cell_type == "code"] == [[]] * 4
+    assert student.cells[4].outputs  # before the exercises, outputs stay
 
 
 def test_locals_of_a_solution_function_are_not_names_it_defines():
