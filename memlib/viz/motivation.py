@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.patches import Patch
 
 from memlib.viz.explorer import Explorer, Slider
-from memlib.viz.plots import MUTED, TRUE_COLOR, weight_bars
+from memlib.viz.plots import BAR_COLOR, MUTED, TRUE_COLOR, weight_bars
 
 
 def distance_curve(ax, distances, curves: dict, *, chance: float | None = None, title: str = ""):
@@ -28,19 +29,20 @@ def distance_curve(ax, distances, curves: dict, *, chance: float | None = None, 
     ax.set_xlabel("distance: statements between the supporting fact and the question")
     ax.set_ylabel("test accuracy")
     ax.set_title(title)
-    ax.legend(loc="center right", fontsize=8)
+    ax.legend(loc="center right")
     return ax
 
 
 def story_figure(sentences, question: str, support: int, attention=None, answers: dict | None = None,
                  truth: str = "", ax=None):
-    """A story as bars of a memory reader's `attention` over its sentences, the supporting fact in red.
+    """A story as bars of a memory reader's `attention` over its sentences (numbered from 1, as bAbI
+    files do), the supporting fact in red, with a legend for the two colours.
 
     `answers` ({reader: answer}) go in the title next to the `truth`; without `attention` the
     bars are empty and only the labels (the sentences) show.
     """
     if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 0.32 * len(sentences) + 1.2))
+        _, ax = plt.subplots(figsize=(7.5, 0.36 * len(sentences) + 1.6))
     weights = np.zeros(len(sentences)) if attention is None else np.asarray(attention, dtype=float)
     if weights.shape != (len(sentences),):
         raise ValueError(f"attention must have one weight per sentence ({len(sentences)}), got {weights.shape}")
@@ -48,7 +50,10 @@ def story_figure(sentences, question: str, support: int, attention=None, answers
     said = "   ".join(f"{k}: {v}" for k, v in (answers or {}).items())
     weight_bars(ax, weights, labels, highlight=[support], xlabel="attention of the memory reader",
                 title=f"{question}  (answer: {truth})\n{said}")
+    ax.tick_params(axis="y", labelsize=10)
     ax.get_yticklabels()[support].set_color(TRUE_COLOR)
+    ax.legend(handles=[Patch(color=TRUE_COLOR, label="supporting fact"), Patch(color=BAR_COLOR, label="other sentence")],
+              loc="best")
     return ax
 
 
