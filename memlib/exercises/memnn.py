@@ -1,12 +1,15 @@
-"""Exercise references for 01_memory_networks.
+"""Exercise references for 01_memory_networks (sentence numbers count from 1, as in bAbI files).
 
-* ``memnn-score``   ``my_s(U, x, y)``: s(x, y) = xᵀ Uᵀ U y for feature vectors x, y (D,), U (n, D)
-* ``memnn-hop``     ``my_hop(model, q, memory, found)`` → (scores (M,), argmax): one O hop of a
-  `MemNN` without time features; q, found (V,) and memory (M, V) bags of words
-* ``memnn-r-term``  ``my_r_term(model, q, found, answer)``: the full-sum hinge term of R for one question,
-  Σ_{w ≠ answer, w ≠ nil} max(0, γ − s_R(x, answer) + s_R(x, w)) with x = q + found
-* ``memnn-dropped-milk``  where the milk is after "John takes the milk, goes to the kitchen, drops the
-  milk, and goes to the garden" (a word)
+* ``memnn-dropped-milk``  predict, then run: ``(room, facts)`` for "John took the milk. John went to
+  the kitchen. John dropped the milk. John moved to the garden. Where is the milk?": the room and
+  the sentence numbers of the two supporting facts in the order O needs them
+* ``memnn-one-hop``  predict, then run: how often a k = 1 MemNN with time features answers "Where is the
+  <object> now?" right, one of "never", "guess" (about 1 in 4 rooms), "half", "always": its one fact
+  names no room, so R can only guess (Weston, Chopra & Bordes 2015, §3.1)
+* ``memnn-no-time``  ``dict(model=, vocab=, sample=, picked=)``: a k = 2 MemNN trained without the
+  write-time features (§3.4), a question it answers wrong, and the sentences O picked at each hop
+* ``memnn-drop-term``  ``(term, result)``: one hinge term ("O1", "O2" or "R") left out of training and
+  the `evaluate` result of the model trained without it; judged by what must break
 """
 
 from __future__ import annotations
@@ -17,83 +20,89 @@ from memlib.exercises import register
 from memlib.models.memnn import MemNN
 
 
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
+def _dropped_milk_problems(answer) -> list[str]:
+    if not (isinstance(answer, tuple) and len(answer) == 2):
+        return ["give a pair (room, facts), e.g. (\"bedroom\", [4, 1])"]
+    room, facts = answer
+    problems = []
+    if room != "kitchen":
+        problems.append(f"the milk is not in the {room}: it stays where John dropped it; his later move "
+                        "does not take it along")
+    if list(facts) != [3, 2]:
+        problems.append(f"facts {list(facts)}: O first needs the last sentence about the milk, then where John "
+                        "was at that moment (sentence numbers from 1)")
+    return problems
 
-
-register(
-    "memnn-score",
-    function=MemNN.s,
-    inputs=lambda seed: (torch.randn(4, 9, generator=_gen(seed)), torch.randn(9, generator=_gen(seed + 10)),
-                         torch.randn(9, generator=_gen(seed + 20))),
-    wrong=lambda U, x, y: x @ y,  # forgets the embedding U
-    hint="embed both sides first: (U x) · (U y)",
-)
-
-V, SLOTS = 10, 4
-
-
-def _model(seed: int) -> MemNN:
-    torch.manual_seed(seed)
-    return MemNN(V, dim=8, hops=2, time_features=False)
-
-
-def _bag(g: torch.Generator, *shape) -> torch.Tensor:
-    bag = (torch.rand(*shape, V, generator=g) < 0.3).float()
-    bag[..., 0] = 0  # never the nil word
-    return bag
-
-
-def _hop_inputs(seed: int):
-    g = _gen(seed + 100)
-    return (_model(seed), _bag(g), _bag(g, SLOTS), _bag(g) * (seed > 0))
-
-
-def my_hop(model: MemNN, q, memory, found):
-    """s_O(q + found, m_i) for every memory, and the argmax."""
-    x = model.phi_x(q, found)  # (3V,)
-    scores = MemNN.s(model.U_O, x, model.phi_y(memory))  # (M,)
-    return scores, int(scores.argmax())
-
-
-register(
-    "memnn-hop",
-    function=my_hop,
-    inputs=_hop_inputs,
-    wrong=lambda model, q, memory, found: my_hop(model, q, memory, torch.zeros_like(found)),  # ignores what was found
-    hint="x = model.phi_x(q, found) already places q and the found memories in their blocks; "
-         "score each memory with MemNN.s(model.U_O, x, model.phi_y(m)); return (scores, int(argmax))",
-)
-
-
-def my_r_term(model: MemNN, q, found, answer: int):
-    """The R hinge summed over every wrong word (nil excluded)."""
-    x = model.phi_x(q, found)
-    word = lambda w: model.phi_y(torch.eye(model.V)[w])  # noqa: E731 - a one-word answer's features
-    positive = MemNN.s(model.U_R, x, word(answer))
-    return sum(torch.clamp(model.margin - positive + MemNN.s(model.U_R, x, word(w)), min=0)
-               for w in range(1, model.V) if w != answer)
-
-
-def _r_inputs(seed: int):
-    model, q, memory, _ = _hop_inputs(seed)
-    return (model, q, memory[0] + memory[1], 1 + seed)
-
-
-register(
-    "memnn-r-term",
-    function=my_r_term,
-    inputs=_r_inputs,
-    wrong=lambda model, q, found, answer: sum(  # includes the right answer itself: adds γ
-        torch.clamp(model.margin - MemNN.s(model.U_R, model.phi_x(q, found), model.phi_y(torch.eye(model.V)[answer]))
-                    + MemNN.s(model.U_R, model.phi_x(q, found), model.phi_y(torch.eye(model.V)[w])), min=0)
-        for w in range(1, model.V)),
-    hint="sum over the wrong words only: w ≠ answer and w ≠ 0 (nil)",
-)
 
 register(
     "memnn-dropped-milk",
-    value="kitchen",
-    wrong="garden",
-    hint="the milk stays where John dropped it; his later move does not take it along",
+    judge=_dropped_milk_problems,
+    wrong=("garden", [3, 4]),  # John's latest move: as if the milk were still carried
+)
+
+register(
+    "memnn-one-hop",
+    value="guess",
+    wrong="always",
+    hint="with one hop R sees q and the object's last fact (\"Joe took the milk.\"), which names no room: "
+         "how often can R then name the right one of the four rooms?",
+)
+
+
+def _no_time_problems(found) -> list[str]:
+    keys = {"model", "vocab", "sample", "picked"}
+    if not isinstance(found, dict) or set(found) != keys:
+        return [f"give dict(model=…, vocab=…, sample=…, picked=…), got {type(found).__name__}"]
+    model, vocab, sample, picked = (found[k] for k in ("model", "vocab", "sample", "picked"))
+    if not isinstance(model, MemNN):
+        return [f"model must be a MemNN, got {type(model).__name__}"]
+    if model.time_features:
+        return ["this model has time features: train one with time_features=False"]
+    if model.hops != 2:
+        return [f"this model has {model.hops} hops; the exercise is about k = 2"]
+    from memlib.recipes.memnn import encode_samples
+
+    batch = encode_samples([sample], vocab)
+    with torch.no_grad():
+        _, trace = model(batch.memories, batch.queries)
+    answer = vocab.words[trace.answer[0].item()]
+    problems = []
+    if answer == sample.answer:
+        problems.append(f"the model answers {sample.question!r} right ({answer}); find a question it gets wrong")
+    if list(picked) != (trace.chosen[0] + 1).tolist():
+        problems.append(f"picked {list(picked)} is not what O chose at each hop (sentence numbers from 1)")
+    return problems
+
+
+register(
+    "memnn-no-time",
+    judge=_no_time_problems,
+    wrong=dict(model=MemNN(4, dim=2, hops=2, time_features=True), vocab=None, sample=None, picked=[]),
+)
+
+TERMS = ("O1", "O2", "R")
+
+
+def _drop_term_problems(answer) -> list[str]:
+    if not (isinstance(answer, tuple) and len(answer) == 2) or answer[0] not in TERMS:
+        return [f"give (term, result) with term one of {TERMS} and result = evaluate(model, test)"]
+    term, result = answer
+    hops, accuracy = result["support_accuracy"], result["accuracy"]
+    if len(hops) != 2:
+        return [f"the result has {len(hops)} hops; train a k = 2 model"]
+    works = {"O1": hops[0] >= 0.9, "O2": hops[1] >= 0.9, "R": accuracy >= 0.9}  # what each term trains
+    what = {"O1": "hop 1 finds its fact", "O2": "hop 2 finds its fact", "R": "R answers right"}
+    problems = []
+    if works[term]:
+        problems.append(f"{what[term]} in ≥ 90 % of the questions, so {term} was not left out of the loss")
+    for before in TERMS[:TERMS.index(term)]:  # a hop before the dropped term does not need it
+        if before != "R" and not works[before]:
+            problems.append(f"{what[before]} in < 90 % of the questions although only {term} was dropped")
+    return problems
+
+
+register(
+    "memnn-drop-term",
+    judge=_drop_term_problems,
+    wrong=("O1", {"accuracy": 1.0, "support_accuracy": [1.0, 1.0]}),  # the full model: nothing dropped
 )
