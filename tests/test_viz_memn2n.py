@@ -1,11 +1,14 @@
 """MemN2N figures and the attention explorer (driven here by setting `widget.value`)."""
 
+import dataclasses
+
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from memlib.babi.encode import Vocab, samples  # noqa: E402
@@ -58,13 +61,85 @@ def test_attention_figure_one_panel_per_hop_with_support_in_red():
     plt.close(fig)
 
 
-def test_hops_heatmap_marks_supporting_facts():
+def test_attention_figure_marker_sits_outside_a_full_bar():
+    model, s = model_for(QA2, hops=3)
+    ex = V.explain(model, s[0])
+    ex = dataclasses.replace(ex, attention=np.array([[0, 0, 0, 1.0]] * 3), empty=np.zeros(3))  # p = 1 on sentence 4
+    fig = V.attention_figure(ex)
+    for ax in [ax for ax in fig.axes if ax.patches]:
+        (x,), (y,) = ax.lines[-1].get_data()
+        assert y == 3 and 1.0 < x < ax.get_xlim()[1] - 0.05  # right of the bar's end, inside the axes
+    plt.close(fig)
+
+
+def test_hops_heatmap_has_sentences_question_answer_and_a_colorbar():
     model, s = model_for(QA2)
     ex = V.explain(model, s[0])
-    fig, ax = plt.subplots()
-    V.hops_heatmap(ax, ex)
-    labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels == ["1 *", "2", "3", "4 *"]
+    fig = V.hops_figure(ex)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["1: Mary got the milk there. *", "2: John moved to the bedroom.",
+                      "3: Sandra went back to the kitchen.", "4: Mary travelled to the hallway. *",
+                      "(empty memory slots)"]  # 1-based, as bAbI numbers its lines
+    red = [t.get_text()[0] for t in ax.get_yticklabels() if matplotlib.colors.to_hex(t.get_color()) == TRUE_COLOR]
+    assert red == ["1", "4"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["hop 1", "hop 2"]
+    values = ax.images[0].get_array()
+    assert values.shape == (5, 2) and np.allclose(values.sum(0), 1, atol=1e-6)  # each hop's column is a distribution
+    assert np.allclose(values[:4].T, ex.attention) and np.allclose(values[4], ex.empty)
+    assert "Where is the milk?" in ax.get_title() and "true: hallway" in ax.get_title()
+    assert len(fig.axes) == 2  # the heatmap and its colorbar
+    plt.close(fig)
+
+
+def diagram_parts(fig):
+    """The boxes (x0, y0, x1, y1), the arrows' end points and every text of a schematic figure."""
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    ax = fig.axes[0]
+    boxes = [(p.get_x(), p.get_y(), p.get_x() + p.get_width(), p.get_y() + p.get_height())
+             for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    arrows = [p._posA_posB for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    texts = " ".join(t.get_text() for t in ax.texts)
+    return boxes, arrows, texts
+
+
+def on_edge(point, b, tol=1e-6):
+    x, y = point
+    x0, y0, x1, y1 = b
+    inside = x0 - tol <= x <= x1 + tol and y0 - tol <= y <= y1 + tol
+    return inside and min(abs(x - x0), abs(x - x1), abs(y - y0), abs(y - y1)) <= tol
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_diagram_has_the_papers_symbols_boxes_apart_and_arrows_from_box_to_box(hops):
+    fig = V.diagram(hops)
+    boxes, arrows, texts = diagram_parts(fig)
+    for symbol in ("A", "B", "C", "W", "u", "p", "o", "softmax", "hat a"):  # Sukhbaatar et al. 2015, Fig. 1
+        assert symbol in texts, f"{symbol} missing from the {hops}-hop diagram"
+    if hops > 1:
+        for k in range(1, hops + 1):
+            assert f"$u^{k}$" in texts and f"$o^{k}$" in texts and f"hop {k}" in texts
+        assert f"$u^{hops + 1}$" in texts and "u^{k+1} = u^k + o^k" in texts
+    for i, a in enumerate(boxes):  # no two boxes overlap
+        for b in boxes[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], f"boxes {a} and {b} overlap"
+    assert len(arrows) >= 9
+    for start, end in arrows:  # every arrow leaves a box's edge and ends on another box's edge
+        assert any(on_edge(start, b) for b in boxes) and any(on_edge(end, b) for b in boxes), (start, end)
+    assert fig.get_size_inches()[0] <= V.MAX_WIDTH
+    plt.close(fig)
+
+
+def test_diagram_refuses_hop_counts_it_cannot_draw():
+    with pytest.raises(ValueError, match="1, 2 or 3 hops"):
+        V.diagram(4)
+
+
+def test_attention_figure_fits_the_notebook_width():
+    model, s = model_for(QA2, hops=3)
+    fig = V.attention_figure(V.explain(model, s[0]))
+    assert fig.get_size_inches()[0] <= V.MAX_WIDTH
     plt.close(fig)
 
 

@@ -1,44 +1,27 @@
 """Exercise references for 02_end_to_end_memory_networks.
 
-* ``memn2n-hop``             ``hop(u, m, c)`` for u (d,), m, c (n, d) → (p (n,), o (d,), u_next (d,)):
-  p = softmax(m u), o = Σ_i p_i c_i, u_next = u + o
-* ``memn2n-pe``              ``pe_paper(J, d)`` → (J, d): the paper's position encoding
-* ``memn2n-first-hop-hits``  ``first_hop_hits(explanations)``: the fraction of explanations
-  (``.attention`` (K, n) per hop over the sentences, ``.support`` the true slots, as in
-  `memlib.viz.memn2n.Explanation`) whose hop-1 argmax is a true supporting fact
-* ``memn2n-linear-start``    the bAbI task on which linear start matters most (a task number)
+* ``memn2n-pe``           ``pe_paper(J, d)`` → (J, d): the paper's position encoding (Sukhbaatar et al. 2015, §4.1)
+* ``memn2n-no-time``      ``without_time(model)`` → a copy of a MemN2N whose temporal encoding
+  rows T_A, T_C (§4.1) are all zero; the argument stays unchanged
+* ``memn2n-mirror``       ``mirror(question)``: a bAbI task-4 question in its other word order,
+  "What is north of the garden?" ↔ "What is the garden north of?" (the same bag of words)
+* ``memn2n-wrong-story``  ``(index, sentence)``: the first task-3 test question (0-based index
+  into the notebook's ``test_samples[3]``) that the shipped 3-hop model answers wrongly, and the
+  sentence (1-based, as bAbI numbers lines) on which its hop 3 puts the most weight
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+import functools
+import pathlib
+import tempfile
 
-import numpy as np
 import torch
 
-from memlib.babi.encode import position_encoding
+from memlib.babi.encode import position_encoding, story_samples
 from memlib.exercises import register
-
-
-def _gen(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-def hop(u: torch.Tensor, m: torch.Tensor, c: torch.Tensor):
-    """One hop: attention p over the memories, the read o, the next controller state u + o."""
-    p = torch.softmax(m @ u, dim=0)  # (n,)
-    o = p @ c  # (d,)
-    return p, o, u + o
-
-
-register(
-    "memn2n-hop",
-    function=hop,
-    inputs=lambda seed: (torch.randn(6, generator=_gen(seed)), torch.randn(5, 6, generator=_gen(seed + 10)),
-                         torch.randn(5, 6, generator=_gen(seed + 20))),
-    wrong=lambda u, m, c: (torch.softmax(m @ u, 0), torch.softmax(m @ u, 0) @ m, u + torch.softmax(m @ u, 0) @ m),
-    hint="attention comes from the input memories m (p = softmax(m u)); the read comes from the output memories c",
-)
+from memlib.models.memn2n import MemN2N
 
 register(
     "memn2n-pe",
@@ -49,41 +32,122 @@ register(
 )
 
 
-@dataclass
-class HopAttention:
-    """What the exercise reads of an explanation: per-hop attention and the true supporting slots."""
-
-    attention: np.ndarray  # (K, n) attention of each hop over the n sentences
-    support: list  # slots of the true supporting facts
-
-
-def _explanations(seed: int):
-    g = np.random.default_rng(seed)
-    out = []
-    for _ in range(20):
-        n = int(g.integers(3, 8))
-        attention = g.dirichlet(np.ones(n), size=3)  # (K=3 hops, n sentences)
-        support = sorted(g.choice(n, size=int(g.integers(1, 3)), replace=False).tolist())
-        out.append(HopAttention(attention, support))
-    return (out,)
+def without_time(model: MemN2N) -> MemN2N:
+    """A copy of `model` with every temporal encoding table (T_A, T_C of every hop) set to zero."""
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        for T in model.T:
+            T.zero_()
+    return model
 
 
-def first_hop_hits(explanations) -> float:
-    """Fraction of explanations whose hop-1 attention peaks on a true supporting fact."""
-    return sum(int(e.attention[0].argmax()) in e.support for e in explanations) / len(explanations)
+def _time_model(seed: int):
+    torch.manual_seed(seed)
+    return (MemN2N(12, 3, d=6, hops=2, memory_size=5, sentence_size=4, answer_words=[1, 2, 3]),)
+
+
+def _zero_first_table(model: MemN2N) -> MemN2N:
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        model.T[0].zero_()  # T_A of hop 1 only: the other hops still know the time
+    return model
+
+
+def _judge_without_time(fn) -> list[str]:
+    """Call `fn` on small seeded models; compare every weight table with the reference's."""
+    if not callable(fn):
+        return [f"give the function without_time itself, got {type(fn).__name__}"]
+    for seed in (0, 1):
+        (model,) = _time_model(seed)
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        try:
+            got = fn(model)
+        except NotImplementedError:
+            return ["not implemented yet: replace `raise NotImplementedError(...)` with your code"]
+        if any(not torch.equal(v, model.state_dict()[k]) for k, v in before.items()):
+            return ["your function changed the model it was given: copy it first (copy.deepcopy)"]
+        if not isinstance(got, MemN2N):
+            return [f"return a MemN2N (a changed copy), got {type(got).__name__}"]
+        want = without_time(model).state_dict()
+        wrong = [k for k, v in want.items() if k not in got.state_dict() or not torch.equal(got.state_dict()[k], v)]
+        if wrong:
+            return [f"these tables differ from the expected ones: {', '.join(wrong)} (T.0 … T.K are the "
+                    "temporal tables, emb.0 … emb.K the word embeddings, which must stay as they were)"]
+    return []
 
 
 register(
-    "memn2n-first-hop-hits",
-    function=first_hop_hits,
-    inputs=_explanations,
-    wrong=lambda exps: sum(int(e.attention[-1].argmax()) in e.support for e in exps) / len(exps),  # last hop
-    hint="e.attention[0] is hop 1's attention over the sentences; e.support lists the supporting slots",
+    "memn2n-no-time",
+    judge=_judge_without_time,
+    wrong=_zero_first_table,
+    hint="copy the model first (copy.deepcopy), then zero every table in model.T under torch.no_grad()",
 )
 
+
+def mirror(question: str) -> str:
+    """ "What is north of the garden?" ↔ "What is the garden north of?" (bAbI task 4's two forms)."""
+    words = question.rstrip("?").split()
+    if words[2] == "the":  # What is the <place> <direction> of
+        return f"What is {words[4]} of the {words[3]}?"
+    return f"What is the {words[-1]} {words[2]} of?"  # What is <direction> of the <place>
+
+
 register(
-    "memn2n-linear-start",
-    value=16,
-    wrong=1,
-    hint="compare the PE and PE+LS columns of the paper's table: where does linear start change the error most?",
+    "memn2n-mirror",
+    function=mirror,
+    inputs=[("What is north of the garden?",), ("What is the kitchen south of?",),
+            ("What is east of the office?",), ("What is the bathroom west of?",)],
+    wrong=lambda question: question,
+    hint="'What is X of the Y?' becomes 'What is the Y X of?' and back; keep the question mark",
+)
+
+
+@functools.cache
+def _test_samples(task: int) -> list:
+    """The notebook's test questions of `task` (bAbI generated with seed 0, 1k), generated afresh."""
+    from memlib.babi.format import load_task
+    from memlib.babi.generate import generate
+
+    root = pathlib.Path(tempfile.mkdtemp(prefix="memlib-babi-"))
+    generate(root, tasks=[task], size="1k", seed=0)
+    return [s for story in load_task(root, task, "test") for s in story_samples(story)]
+
+
+@torch.no_grad()
+def first_wrong_story(model: MemN2N, samples) -> tuple[int, int]:
+    """(index of the first sample `model` answers wrongly, 1-based sentence of hop K's largest weight)."""
+    for index, sample in enumerate(samples):
+        logits, trace = model(*model.encode([sample]))
+        if model.answers[int(logits[0].argmax())] != sample.answer:
+            n = int(trace.lengths[0])
+            return index, int(trace.attention[0, -1, :n].argmax()) + 1
+    raise ValueError("the model answers every question right")
+
+
+def _wrong_story_reference() -> tuple[int, int]:
+    from memlib.checkpoints import load_model
+
+    models, _ = load_model("memn2n_babi1k_3hops")
+    return first_wrong_story(models["3"], _test_samples(3))
+
+
+def _judge_wrong_story(answer) -> list[str]:
+    if not isinstance(answer, tuple) or len(answer) != 2 or not all(isinstance(x, int) for x in answer):
+        return [f"give a pair of ints (index, sentence), got {answer!r}"]
+    index, sentence = _wrong_story_reference()
+    problems = []
+    if answer[0] != index:
+        problems.append(f"question {answer[0]} is not the first that the model answers wrongly "
+                        "(compare its predicted and true answer, question by question from 0)")
+    elif answer[1] != sentence:
+        problems.append(f"hop 3 does not put its largest weight on sentence {answer[1]} "
+                        "(sentences count from 1; read the last hop, e.attention[-1])")
+    return problems
+
+
+register(
+    "memn2n-wrong-story",
+    judge=_judge_wrong_story,
+    wrong=(0, 16),  # hop 1's sentence, not hop 3's
+    hint="explain each question with vz.explain until e.correct is False; then look at e.attention[-1]",
 )

@@ -1,9 +1,12 @@
-"""MemN2N figures: per-hop attention over a story's sentences, and the attention explorer.
+"""MemN2N figures: the model's diagram, per-hop attention over a story's sentences, and the explorer.
 
-`explain` runs a model on one bAbI sample and keeps what the figure needs (the trace's
-attention, the prediction); `attention_figure` draws it; `explorer` wraps the same two
-functions in widgets (task, story, question → the figure), so the widget has a static twin.
-Sukhbaatar et al. 2015, §2 (one hop: p = softmax(uᵀm_i)), §4.3 and Fig. 2 (attention per hop).
+`diagram` draws the model with the paper's symbols (one hop, or a chain of hops).
+`explain` runs a model on one bAbI sample and keeps what the figures need (the trace's
+attention, the prediction); `attention_figure` (bars) and `hops_heatmap` (sentences × hops) draw
+it; `explorer` wraps the same functions in widgets (task, story, question → the figure), so the
+widget has a static twin.
+Sukhbaatar et al. 2015, §2.1 and Fig. 1 (one hop: p = softmax(uᵀm_i), o = Σ p_i c_i,
+â = softmax(W(o + u))), §2.2 (hops: u^{k+1} = u^k + o^k, adjacent tying), Fig. 2 (attention per hop).
 """
 
 from __future__ import annotations
@@ -15,7 +18,79 @@ import numpy as np
 import torch
 
 from memlib.viz.explorer import Explorer, Menu, Slider
-from memlib.viz.plots import TRUE_COLOR, heatmap, weight_bars
+from memlib.viz.plots import INK, PAPER, TRUE_COLOR, heatmap, weight_bars
+from memlib.viz.schematic import arrow, box, canvas, note
+
+MAX_WIDTH = 10.0  # inches: JupyterLab shrinks wider figures, and their text with them
+
+
+def diagram(hops: int = 1):
+    """The MemN2N of Sukhbaatar et al. 2015 (Fig. 1): one hop in detail, or a chain of 2 or 3 hops."""
+    if hops == 1:
+        return _one_hop()
+    if hops in (2, 3):
+        return _hop_chain(hops)
+    raise ValueError(f"diagram draws 1, 2 or 3 hops, got {hops}")
+
+
+def _one_hop():
+    """Fig. 1(a): embeddings A, C of the sentences and B of the question, attention p, read o, answer â."""
+    fig, ax = canvas(MAX_WIDTH, 4.3, "MemN2N, one hop")
+    x = box(ax, (0.95, 2.95), "sentences\n" r"$\{x_i\}$", w=1.5, h=1.1, kind="input")
+    q = box(ax, (0.95, 1.0), "question $q$", w=1.5, kind="input")
+    c = box(ax, (3.9, 3.55), r"$c_i = C\,x_i$", w=1.6, kind="memory")
+    m = box(ax, (3.9, 2.4), r"$m_i = A\,x_i$", w=1.6, kind="memory")
+    u = box(ax, (3.9, 1.0), r"$u = B\,q$", w=1.6, kind="plain")
+    o = box(ax, (6.1, 3.55), r"$o = \sum_i p_i\, c_i$", w=2.2, kind="op")
+    p = box(ax, (6.1, 2.4), r"$p_i = \mathrm{softmax}(u^\top m_i)$", w=2.2, kind="op")
+    s = box(ax, (8.5, 2.4), "$o + u$", w=1.0, kind="op")
+    a = box(ax, (8.5, 1.0), r"$\hat a = \mathrm{softmax}(W(o + u))$", w=2.4, h=0.7, kind="output")
+    arrow(ax, (x.right[0], 3.3), c.left, "embed C")
+    arrow(ax, (x.right[0], 2.6), m.left, "embed A", offset=(0, -0.4))
+    arrow(ax, q.right, u.left, "embed B")
+    arrow(ax, c.right, o.left)
+    arrow(ax, m.right, p.left)
+    arrow(ax, u.right, (p.x - 0.6, p.bottom[1]), "u", offset=(-0.2, -0.05))
+    arrow(ax, p.top, o.bottom, "p", offset=(0.15, -0.12))
+    arrow(ax, o.right, s.top, "o", offset=(0.15, 0.0))
+    arrow(ax, u.right, (s.x - 0.3, s.bottom[1]))
+    arrow(ax, s.bottom, a.top, "W", offset=(0.2, -0.1))
+    note(ax, (0.2, 0.15), "A, C (memories) and B (question) embed words in d dimensions;  "
+         "W scores each answer;  the weights p sum to 1", fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.93)
+    return fig
+
+
+def _hop_chain(hops: int):
+    """Fig. 1(b): K hops, u^{k+1} = u^k + o^k, with adjacent tying (A^{k+1} = C^k, B = A^1, Wᵀ = C^K)."""
+    fig, ax = canvas(MAX_WIDTH, 4.6, f"MemN2N, {hops} hops")
+    step = 2.3
+    first = 2.45
+    centres = [first + k * step for k in range(hops)]
+    x = box(ax, ((centres[0] + centres[-1]) / 2, 4.0), r"sentences $\{x_i\}$",
+            w=centres[-1] - centres[0] + 2.2, h=0.5, kind="input")
+    q = box(ax, (0.4, 1.0), "$q$", w=0.6, kind="input")
+    states = [box(ax, (centres[0] - 1.0, 1.0), "$u^1$", w=0.6, kind="plain")]
+    arrow(ax, q.right, states[0].left, "B")
+    for k, cx in enumerate(centres, start=1):
+        hop = box(ax, (cx, 2.6), f"hop {k}: $A^{k}$, $C^{k}$\n" + rf"$p^{k}_i = \mathrm{{softmax}}(u^{{{k}\top}} A^{k} x_i)$" + "\n"
+                  + rf"$o^{k} = \sum_i p^{k}_i\, C^{k} x_i$", w=2.1, h=1.15, kind="memory", fontsize=9)
+        plus = box(ax, (cx + 0.2, 1.0), "+", w=0.4, h=0.4, kind="op")
+        nxt = box(ax, (cx + 1.35, 1.0), f"$u^{k + 1}$", w=0.6, kind="plain")
+        arrow(ax, (cx, x.bottom[1]), hop.top)
+        arrow(ax, states[-1].top, (states[-1].x, hop.bottom[1]), f"$u^{k}$", offset=(-0.22, -0.1))
+        arrow(ax, (plus.x, hop.bottom[1]), plus.top, f"$o^{k}$", offset=(0.22, -0.1))
+        arrow(ax, states[-1].right, plus.left)
+        arrow(ax, plus.right, nxt.left)
+        states.append(nxt)
+    K = hops + 1
+    a = box(ax, (states[-1].x + 1.0, 1.0), r"$\hat a$", w=0.5, kind="output")
+    arrow(ax, states[-1].right, a.left, "W")
+    note(ax, (0.2, 0.2), rf"$u^{{k+1}} = u^k + o^k$;   $\hat a = \mathrm{{softmax}}(W u^{K}) = "
+         rf"\mathrm{{softmax}}(W(o^{hops} + u^{hops}))$;   adjacent tying: $B = A^1$, $A^{{k+1}} = C^k$, "
+         rf"$W^\top = C^{hops}$", fontsize=9)
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.93)
+    return fig
 
 
 @dataclass
@@ -51,6 +126,10 @@ def explain(model, sample) -> Explanation:
                        float(probs[best]), trace.attention[0, :, :n].numpy(), support, trace.empty[0].numpy())
 
 
+#: the x-limit of the attention bars: room right of a bar at p = 1 for the ◀ marker
+MARKER_ROOM = 1.12
+
+
 def attention_figure(ex: Explanation, *, max_sentences: int = 20, fig=None):
     """One bar chart per hop: attention over the sentences (and the empty slots), true supporting facts in red."""
     K, n = ex.attention.shape
@@ -59,34 +138,56 @@ def attention_figure(ex: Explanation, *, max_sentences: int = 20, fig=None):
     empty = ex.empty if ex.empty is not None else np.zeros(K)
     labels.append("(empty memory slots)")
     highlight = [s - start for s in ex.support if s >= start]
-    height = 1.2 + 0.28 * len(labels)
+    height = 1.3 + 0.28 * len(labels)
     if fig is None:
-        fig = plt.figure(figsize=(3.2 * K + 2.8, height))
+        fig = plt.figure(figsize=(min(MAX_WIDTH, 2.3 * K + 3.4), height))
     axes = fig.subplots(1, K, sharey=True, squeeze=False)[0]
     for k, ax in enumerate(axes):
         weights = np.append(ex.attention[k, start:], empty[k])  # the last bar: the empty slots' share
-        weight_bars(ax, weights, labels, highlight=highlight, title=f"hop {k + 1}",
-                    chosen=int(np.argmax(weights)), xlabel="attention p")
-        if k:
-            ax.tick_params(labelleft=False)
+        weight_bars(ax, weights, labels, highlight=highlight, title=f"hop {k + 1}", xlabel="attention p")
+        chosen = int(np.argmax(weights))  # ◀ just right of the largest bar, outside it even at p = 1
+        ax.plot([weights[chosen] + 0.04], [chosen], marker="<", color=INK)
+        ax.set_xlim(0, MARKER_ROOM)
+        ax.tick_params(axis="y", labelsize=10, labelleft=k == 0)  # sentence text once, legible
+        ax.set_xticks([0, 0.5, 1])  # no end labels of neighbouring panels run together
     verdict = "✓" if ex.correct else "✗"
-    fig.suptitle(f"{ex.question}   predicted: {ex.predicted} ({ex.probability:.2f}) {verdict}   true: {ex.answer}"
-                 f"   (red = true supporting facts)", fontsize=10)
+    fig.suptitle(f"{ex.question}   predicted: {ex.predicted} ({ex.probability:.2f}) {verdict}   true: {ex.answer}\n"
+                 f"red bars: true supporting facts   ◀: the hop's largest weight", fontsize=11)
     fig.tight_layout()
     return fig
 
 
 def hops_heatmap(ax, ex: Explanation, max_sentences: int = 20):
-    """The same attention as a hops × sentences heatmap (0..1), supporting facts marked on the axis."""
-    n = ex.attention.shape[1]
-    start = max(0, n - max_sentences)
-    labels = [f"{i + 1}" + (" *" if i in ex.support else "") for i in range(start, n)]
-    heatmap(ax, ex.attention[:, start:], xlabels=labels, ylabels=[f"hop {k + 1}" for k in range(ex.attention.shape[0])],
-            xlabel="sentence (* = true supporting fact)", title=ex.question)
-    for tick in ax.get_xticklabels():
+    """The attention as a sentences × hops heatmap (0..1, a colorbar), sentence text on the axis,
+    the true supporting facts in red with a *, the empty slots' share as the last row, and the
+    question with the predicted and the true answer as the title."""
+    K, n = ex.attention.shape
+    start = max(0, n - max_sentences)  # the most recent sentences
+    empty = ex.empty if ex.empty is not None else np.zeros(K)
+    values = np.vstack([ex.attention[:, start:].T, empty[None, :]])  # (sentences + 1, K)
+    labels = [f"{i + 1}: {ex.sentences[i]}" + (" *" if i in ex.support else "") for i in range(start, n)]
+    labels.append("(empty memory slots)")
+    verdict = "✓" if ex.correct else "✗"
+    heatmap(ax, values, ylabels=labels, xlabel="hop", title=f"{ex.question}\npredicted: {ex.predicted} {verdict}"
+            f"   true: {ex.answer}   (red * = true supporting fact)")
+    ax.set_xticks(range(K))
+    ax.set_xticklabels([f"hop {k + 1}" for k in range(K)], rotation=0)
+    for tick in ax.get_yticklabels():
         if tick.get_text().endswith("*"):
             tick.set_color(TRUE_COLOR)
+    for (i, k), v in np.ndenumerate(values):
+        if v >= 0.05:  # the weights that matter, printed; the colour shows the rest
+            ax.text(k, i, f"{v:.2f}", ha="center", va="center", fontsize=9, color=PAPER if v < 0.5 else INK)
     return ax
+
+
+def hops_figure(ex: Explanation, max_sentences: int = 20):
+    """A figure sized for `hops_heatmap`: one row per sentence."""
+    rows = min(ex.attention.shape[1], max_sentences) + 1
+    fig, ax = plt.subplots(figsize=(8, 1.4 + 0.27 * rows))
+    hops_heatmap(ax, ex, max_sentences)
+    fig.tight_layout()
+    return fig
 
 
 class AttentionExplorer(Explorer):
