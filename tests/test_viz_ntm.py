@@ -68,24 +68,79 @@ def trace_of_small_model():
 def test_plot_heads_and_memory_draw_the_trace():
     b, logits, tr = trace_of_small_model()
     fig = V.plot_heads(tr, b.x, logits, slots=slice(0, 12))
-    axes = fig.axes
-    ww = axes[4].images[0].get_array()
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    ww = panels["write weightings $\\mathbf{w}^w_t$"].images[0].get_array()
     assert ww.shape == (12, b.x.shape[1])  # slots × time
     assert np.allclose(ww, tr.write_w[0, :, 0].T.numpy())
+    assert len(fig.axes) == 12  # six panels, each with its colorbar
     plt.close(fig)
     fig, ax = plt.subplots()
     V.plot_memory(ax, tr, 3, slots=slice(0, 12))
     assert np.allclose(ax.images[0].get_array(), tr.memory[0, 4].numpy())
+    assert len(fig.axes) == 2  # the memory and its colorbar
+    plt.close(fig)
+
+
+def test_slot_axis_labels_true_slots_and_marks_the_wrap():
+    fig, ax = plt.subplots()
+    slots = [3, 2, 1, 0, 127, 126, 125, 124, 123, 122, 121, 120, 119]  # a head walking down through 0
+    ax.imshow(np.zeros((len(slots), 4)))
+    V.slot_axis(ax, slots, 128)
+    labels = [int(t.get_text()) for t in ax.get_yticklabels()]
+    assert labels == [2, 0, 126, 124, 122, 120]  # 13 rows: every second slot, true numbers
+    for tick, label in zip(ax.get_yticks(), labels):
+        assert slots[int(tick)] == label  # every label is the slot of its row
+    assert [line.get_ydata()[0] for line in ax.lines] == [3.5]  # the dashed line between 0 and 127
+    assert [t.get_text() for t in ax.texts] == ["0 | 127"]
+    plt.close(fig)
+
+
+def test_travel_order_follows_the_write_head():
+    class Walk:  # a write head walking down 5 → 4 → 3 (one read head, one write head)
+        def __init__(self, slots, N=8):
+            self.w = torch.zeros(1, len(slots), 2, N)
+            self.w[0, torch.arange(len(slots)), 1, torch.tensor(slots)] = 1.0
+            self.write_w = self.w[:, :, 1:]
+
+    assert V.travel_order(Walk([5, 4, 3]), np.array([3, 4, 5])).tolist() == [5, 4, 3]
+    assert V.travel_order(Walk([1, 0, 7]), np.array([7, 0, 1])).tolist() == [1, 0, 7]
+    assert V.travel_order(Walk([3, 4, 5]), np.array([3, 4, 5])).tolist() == [3, 4, 5]
+
+
+def test_plot_addressing_labels_true_slots_and_keeps_values_above_bars():
+    stages = V.addressing_stages(M5, K, W_PREV, beta=5, g=0.2, shift=0.8, gamma=3.0)
+    fig = V.plot_addressing(stages, slots=[120, 121, 122, 123, 124])
+    ax = fig.axes[-1]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["120", "121", "122", "123", "124"]
+    for text in ax.texts:  # each value sits above its bar, inside the axis
+        x, y = text.get_position()
+        assert y >= bar_heights(ax)[round(x)] and y < ax.get_ylim()[1]
+    with pytest.raises(ValueError, match="slots must name all 5 bars"):
+        V.plot_addressing(stages, slots=[1, 2])
+    assert V.window(1, 128, half=2).tolist() == [127, 0, 1, 2, 3]
+    plt.close("all")
+
+
+def test_plot_episode_shows_inputs_and_both_heads_apart():
+    b, logits, tr = trace_of_small_model()
+    fig = V.plot_episode(b, logits, tr)
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    slots = V.travel_order(tr, V.used_slots(tr))
+    assert np.allclose(panels["write weighting"].images[0].get_array(), tr.write_w[0, :, 0].T.numpy()[slots])
+    assert np.allclose(panels["read weighting"].images[0].get_array(), tr.read_w[0, :, 0].T.numpy()[slots])
+    inputs = next(ax for t, ax in panels.items() if t.startswith("inputs"))
+    assert np.allclose(inputs.images[0].get_array(), b.x[0].T.numpy())
+    assert len(fig.axes) == 10  # five panels, each with its colorbar
     plt.close(fig)
 
 
 def test_heads_explorer_time_slider_changes_memory_panel():
     b, logits, tr = trace_of_small_model()
     ex = V.HeadsExplorer(tr, b.x, logits)
-    first = ex.figure.axes[-1].images[0].get_array().copy()  # the memory panel
+    first = ex.figure.memory_ax.images[0].get_array().copy()  # the memory panel
     ex.t.value = 6
     assert torch.equal(ex.memory, tr.memory[0, 7])
-    assert not np.allclose(ex.figure.axes[-1].images[0].get_array(), first)
+    assert not np.allclose(ex.figure.memory_ax.images[0].get_array(), first)
     assert ex.t.max == b.x.shape[1] - 1
     plt.close("all")
 
@@ -94,7 +149,12 @@ def test_curves_generalisation_and_sequence_plots():
     fig, ax = plt.subplots()
     V.plot_curves(ax, {"NTM": [(0, 30), (1000, 5)], "LSTM": [(0, 30), (1000, 25)]})
     assert len(ax.lines) == 2
-    V.plot_generalisation(ax, [10, 20], {"NTM": [0, 0]}, N=128)
+    fig, axes = plt.subplots(1, 2)
+    rows = [{"bit_errors": 0.0, "perfect": 1.0}, {"bit_errors": 4.5, "perfect": 0.25}]
+    V.plot_generalisation(axes, [10, 20], {"NTM": rows}, N=128)
+    assert axes[0].lines[0].get_ydata().tolist() == [0.0, 4.5]  # means, not medians
+    assert axes[1].lines[0].get_ydata().tolist() == [100.0, 25.0]
+    assert axes[0].get_ylim()[0] == 0  # no negative ticks on a count
     b, logits, _ = trace_of_small_model()
     fig, axes = plt.subplots(2, 1)
     V.plot_sequence(axes, b, logits)
@@ -126,3 +186,87 @@ def test_addressing_explorer_static_twin_is_the_widget_figure():
     for a, b in zip(twin.axes, ex.figure.axes):
         assert np.allclose(bar_heights(a), bar_heights(b))
     plt.close("all")
+
+
+def test_diagrams_show_every_symbol_and_join_their_boxes():
+    fig, boxes = V.ntm_diagram()
+    text = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for symbol in ("controller", "read head", "write head", "memory $M_t$", "\\mathbf{x}_t", "y_t",
+                   "\\mathbf{r}_t", "\\mathbf{e}_t", "\\mathbf{a}_t", "\\beta_t", "g_t", "\\mathbf{s}_t",
+                   "\\gamma_t", "\\mathbf{k}_t", "}$^r$", "}$^w$"):
+        assert symbol in text, symbol
+    _assert_apart(boxes)
+    plt.close(fig)
+    fig, boxes = V.addressing_diagram()
+    text = " ".join(t.get_text() for t in fig.axes[0].texts)
+    for symbol in ("content", "interpolation", "shift", "sharpening", "\\beta_t", "g_t", "\\mathbf{s}_t",
+                   "\\gamma_t", "\\mathbf{w}_{t-1}", "\\mathbf{k}_t", "M_t"):
+        assert symbol in text, symbol
+    _assert_apart(boxes)
+    stages = [boxes[n] for n in ("content", "interpolation", "shift", "sharpening")]
+    assert [b.x for b in stages] == sorted(b.x for b in stages)  # left to right, in the paper's order
+    arrows = [p for p in fig.axes[0].patches if type(p).__name__ == "FancyArrowPatch"]
+    joins = [tuple(np.round(np.ravel(p._posA_posB), 6)) for p in arrows]
+    for a, b in zip(stages, stages[1:]):
+        assert tuple(np.round(np.ravel([a.right, b.left]), 6)) in joins  # each stage feeds the next
+    plt.close(fig)
+
+
+def _assert_apart(boxes):
+    """No two boxes overlap."""
+    items = list(boxes.values())
+    for i, a in enumerate(items):
+        for b in items[i + 1:]:
+            assert abs(a.x - b.x) >= (a.w + b.w) / 2 or abs(a.y - b.y) >= (a.h + b.h) / 2, (a, b)
+
+
+def blank(image):
+    """The cells a heatmap leaves blank: NaN values (imshow stores them masked)."""
+    return np.ma.getmaskarray(image) | np.isnan(np.ma.getdata(image))
+
+
+def test_outputs_and_targets_are_blank_exactly_where_nothing_is_scored():
+    b, logits, tr = trace_of_small_model()   # copy of length 4: steps 0-3 inputs, 4 delimiter, 5-8 scored
+    fig = V.plot_heads(tr, b.x, logits, slots=slice(0, 12))
+    out = next(ax for ax in fig.axes if ax.get_title().startswith("outputs")).images[0].get_array()
+    assert blank(out)[:, :5].all() and not blank(out)[:, 5:].any()
+    assert np.allclose(out[:, 5:], torch.sigmoid(logits[0, 5:]).T.numpy())
+    plt.close(fig)
+    fig = V.plot_episode(b, logits, tr, task="copy")
+    panels = {ax.get_title(): ax for ax in fig.axes if ax.get_title()}
+    target = panels["target (grey: not scored)"].images[0].get_array()
+    assert blank(target)[:, :5].all() and not blank(target)[:, 5:].any()
+    assert np.allclose(target[:, 5:], b.y[0, 5:].T.numpy())
+    plt.close(fig)
+    assert np.isnan(V.scored_only(torch.ones(3, 2), torch.tensor([True, False, True]))).sum() == 2
+
+
+def test_plot_episode_names_the_extra_channels_of_each_task():
+    for task, note in (("priority-sort", "channel 8: priority, 9: delimiter"),
+                       ("repeat-copy", "channel 8: delimiter, 9: repeat count")):
+        torch.manual_seed(0)
+        t = alg.get_task(task)
+        b = t.batch(1, 0, **({"length": 3, "repeats": 2} if task == "repeat-copy" else {"length": 5}))
+        m = NTM(b.x.shape[2], b.y.shape[2], controller_size=16, N=12, M=5)
+        logits, tr = m(b.x, trace=True)
+        fig = V.plot_episode(b, logits.detach(), tr, task=task)
+        assert any(ax.get_title() == f"inputs ({note})" for ax in fig.axes)
+        plt.close(fig)
+    with pytest.raises(ValueError, match="unknown task 'sort'"):
+        V.plot_episode(b, logits.detach(), tr, task="sort")
+
+
+def test_memory_legend_sits_outside_and_seam_label_is_readable():
+    b, logits, tr = trace_of_small_model()
+    fig, ax = plt.subplots(figsize=(4, 5))
+    V.plot_memory(ax, tr, 3, slots=[2, 1, 0, 11, 10, 9])   # the seam 0 | 11 in view
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y1 <= ax.get_window_extent().y0   # below the axes: covers no bar and no label
+    seam = [t for t in ax.texts if "|" in t.get_text()]
+    assert [t.get_text() for t in seam] == ["0 | 11"] and seam[0].get_fontsize() >= 10
+    write, read = ax.containers   # write bars left of the memory columns, read bars right of them
+    width = ax.images[0].get_array().shape[1]
+    assert all(p.get_x() + min(p.get_width(), 0) < 0 for p in write)
+    assert all(p.get_x() > width - 1 for p in read)
+    plt.close(fig)

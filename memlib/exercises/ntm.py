@@ -8,10 +8,15 @@ The learner's functions take the same arguments and shapes as `memlib.models.add
 * ``ntm-sharpen``   ``my_sharpen(w, gamma)``        Eq. 9
 * ``ntm-content``   ``my_content(k, beta, M)``      Eqs. 5–6, softmax of β × cosine similarity
 * ``ntm-write``     ``my_write(M, w, e, a)``        Eqs. 3–4, erase then add
-* ``ntm-hard-attention``  ``argmax_limit(k, M)`` for k (W,), M (N, W): the one-hot limit of
-  content addressing as β grows (the argmax of Memory Networks)
-* ``ntm-wraparound``  the shortest copy length at which the shipped copy model must overwrite the
-  start of its own sequence (a number)
+* ``ntm-target``    ``dict(beta=, g=, shift=, gamma=)``: head parameters that move the weighting of
+  the notebook's 5-slot memory onto slot 4 (at least 0.95) with a weak key (β ≤ 5): content, then
+  shift, then sharpening (Graves et al. 2014, §3.3.2, "content then shift")
+* ``ntm-no-sharpening``  ``without_sharpening(trace, head, steps)``: replay one head's addressing of
+  a trace with γ = 1 (Graves et al. 2014, §4.1: without sharpening the weightings lose precision)
+* ``ntm-breaking-length``  the shortest length in 100, 105, …, 140 at which at least a quarter of
+  32 held-out copy sequences come out wrong for the shipped copy model (a number)
+* ``ntm-unread-writes``  ``unread_write_mass(trace, L)``: how much write weight lands, from the
+  delimiter on, on slots whose vector has not been read back yet (why copy fails before N)
 """
 
 from __future__ import annotations
@@ -73,38 +78,129 @@ register(
 )
 
 
-def _hard_attention(k: torch.Tensor, M: torch.Tensor) -> torch.Tensor:
-    """One-hot on the slot most similar to k (cosine): content addressing as β → ∞."""
-    K = A.cosine_similarity(k[None, None], M[None])[0, 0]  # (N,)
-    return torch.nn.functional.one_hot(K.argmax(), M.shape[0]).float()
+# ------------------------------------------------------------------ ntm-target
+
+_M5 = torch.tensor([[1.0, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]])  # the notebook's memory
+_KEY = torch.tensor([1.0, 1.0, 0.0])
+_W_PREV = torch.tensor([0.0, 0.0, 1.0, 0.0, 0.0])
+TARGET_SLOT, TARGET_WEIGHT, MAX_BETA = 4, 0.95, 5.0
 
 
-_HARD_INPUTS = [
-    (torch.tensor([1.0, 1.0, 0.0]), torch.tensor([[1.0, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]])),
-    (torch.tensor([0.0, 0.2, 1.0]), torch.tensor([[1.0, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [0, 1, 1]])),
-    (torch.tensor([-1.0, 0.5, 0.0]), torch.tensor([[1.0, 0, 0], [-2, 0, 0.1], [0, 0, 1], [1, 1, 0]])),
-]
+def target_weighting(params: dict) -> torch.Tensor:
+    """The final weighting (5,) of the notebook's memory, key and previous weighting under `params`
+    (beta, g, gamma and a shift in [−1, 1]: 0.3 puts 0.3 on +1 and 0.7 on 0)."""
+    shift = float(params["shift"])
+    s = torch.tensor([max(-shift, 0.0), 1 - abs(shift), max(shift, 0.0)])
+    one = lambda v: torch.tensor([[float(v)]])  # noqa: E731  (batch 1, head 1)
+    return A.address(_KEY[None, None], one(params["beta"]), one(params["g"]), s[None, None],
+                     one(params["gamma"]), _M5[None], _W_PREV[None, None])[0, 0]
+
+
+def _judge_target(params) -> list[str]:
+    if not isinstance(params, dict) or set(params) != {"beta", "g", "shift", "gamma"}:
+        return ["give a dict with exactly the keys beta, g, shift, gamma"]
+    ranges = {"beta": (0.0, MAX_BETA), "g": (0.0, 1.0), "shift": (-1.0, 1.0), "gamma": (1.0, 50.0)}
+    bad = [f"{k} = {params[k]} is outside [{lo}, {hi}]" for k, (lo, hi) in ranges.items()
+           if not lo <= float(params[k]) <= hi]
+    if bad:
+        return bad
+    w = target_weighting(params)
+    if w[TARGET_SLOT] < TARGET_WEIGHT:
+        return [f"slot {TARGET_SLOT} gets {w[TARGET_SLOT]:.3f} (the weighting is "
+                f"{[round(v, 2) for v in w.tolist()]}); it needs at least {TARGET_WEIGHT}"]
+    return []
+
 
 register(
-    "ntm-hard-attention",
-    function=_hard_attention,
-    inputs=_HARD_INPUTS,
-    atol=1e-3,  # a large finite β is close enough to the limit
-    wrong=lambda k, M: A.content(k[None, None], torch.tensor([[1.0]]), M[None])[0, 0],  # β = 1: no limit
-    hint="content addressing with a very large β (say 1000): A.content(k[None, None], torch.tensor([[beta]]), M[None])[0, 0]",
+    "ntm-target",
+    judge=_judge_target,
+    wrong=dict(beta=5.0, g=1.0, shift=1.0, gamma=1.0),  # the right place, but not sharp enough
+    hint="slot 4 is one step past slot 3, the slot that matches the key: find it by content, then "
+         "shift by +1; a weak key leaves weight on other slots, which one more stage can remove",
 )
 
 
-def _wraparound() -> int:
-    from memlib import checkpoints
+# ------------------------------------------------------------------ ntm-no-sharpening
 
-    model, _ = checkpoints.load_model("ntm_copy")
-    return model.N + 1  # N slots hold N input vectors; the (N+1)-th write lands on the first one
+def replay(trace, head: int = 1, steps: int = 20, gamma=None) -> torch.Tensor:
+    """Head `head`'s weightings (steps, N) of sequence 0, re-addressed from the traced step-0
+    weighting with the trace's k, β, g, s and memory, and γ from the trace (None) or `gamma`."""
+    w, out = trace.w[:1, 0, head:head + 1], [trace.w[0, 0, head]]
+    for t in range(1, steps):
+        p = {n: getattr(trace, n)[:1, t, head:head + 1] for n in ("k", "beta", "g", "s", "gamma")}
+        gam = p["gamma"] if gamma is None else torch.full_like(p["gamma"], float(gamma))
+        w = A.address(p["k"], p["beta"], p["g"], p["s"], gam, trace.memory[:1, t], w)
+        out.append(w[0, 0])
+    return torch.stack(out)
+
+
+def _small_trace(seed: int, length: int = 5):
+    """A trace of a small seeded (untrained) NTM on copy sequences: cheap inputs for the checks."""
+    from memlib import algorithmic as alg
+    from memlib.models.ntm import NTM
+
+    torch.manual_seed(seed)
+    model = NTM(9, 8, controller_size=16, N=12, M=5)
+    batch = alg.copy(3, seed=seed, length=length)
+    with torch.no_grad():
+        return model(batch.x, trace=True)[1]
 
 
 register(
-    "ntm-wraparound",
-    value=_wraparound,
-    wrong=128,
-    hint="the write head moves one slot per input step and the memory has model.N slots",
+    "ntm-no-sharpening",
+    function=lambda trace, head, steps: replay(trace, head, steps, gamma=1.0),
+    inputs=lambda seed: (_small_trace(seed), 1, 8),
+    wrong=lambda trace, head, steps: replay(trace, head, steps),  # keeps the trace's γ
+    hint="start from trace.w[:1, 0, head:head+1]; at each step t ≥ 1 call A.address with the trace's "
+         "k, beta, g, s at step t, gamma = 1 and trace.memory[:1, t]; stack the weightings (steps, N)",
+)
+
+
+# ------------------------------------------------------------------ ntm-breaking-length
+
+BREAK_LENGTHS = range(100, 141, 5)
+
+
+def _breaking_length() -> int:
+    from memlib import checkpoints
+    from memlib.recipes.ntm import evaluate
+
+    model, _ = checkpoints.load_model("ntm_copy")
+    return next(L for L in BREAK_LENGTHS if evaluate(model, "copy", n=32, length=L)["perfect"] <= 0.75)
+
+
+register(
+    "ntm-breaking-length",
+    value=_breaking_length,
+    wrong=129,  # N + 1: the first length at which the input alone no longer fits
+    hint="loop over the lengths 100, 105, …, 140 and stop at the first whose evaluate(…)['perfect'] is "
+         "0.75 or less",
+)
+
+
+# ------------------------------------------------------------------ ntm-unread-writes
+
+def unread_write_mass(trace, L: int) -> torch.Tensor:
+    """(B,) the write weight that lands, at steps L (the delimiter) to 2L − 1, on slots whose input
+    vector has not been read back yet.
+
+    Input j is written at step j to slot argmax w^w_j and read back at step L+1+j from the memory
+    before that step, so a write at step L+j spoils inputs j, …, L−1 (whatever part of its weight
+    falls on their slots)."""
+    ww = trace.write_w[:, :, 0]  # (B, T, N)
+    slot_of = ww[:, :L].argmax(-1)  # (B, L): where input j went
+    total = torch.zeros(ww.shape[0])
+    for j in range(L):
+        unread = torch.zeros_like(ww[:, 0]).scatter_(1, slot_of[:, j:], 1.0)  # (B, N)
+        total += (ww[:, L + j] * unread).sum(-1)
+    return total
+
+
+register(
+    "ntm-unread-writes",
+    function=unread_write_mass,
+    inputs=lambda seed: (_small_trace(seed), 5),
+    wrong=lambda trace, L: sum(trace.write_w[:, L + j, 0].sum(-1) for j in range(L)),  # every write counts
+    hint="slot_of = trace.write_w[:, :L, 0].argmax(-1); at step L+j the slots still to be read are "
+         "slot_of[:, j:]; sum the write weighting over them, for j = 0 … L−1",
 )
