@@ -189,8 +189,56 @@ def test_ntm_references_are_the_equations_by_hand():
                            show=False).ok
     shifted = exercises.get("ntm-shift").function(torch.tensor([[[0.0, 0.0, 1.0]]]), torch.tensor([[[0.0, 0.0, 1.0]]]))
     assert shifted.tolist() == [[[1.0, 0.0, 0.0]]]
-    onehot = exercises.get("ntm-hard-attention").function(torch.tensor([1.0, 1.0, 0.0]), torch.eye(3))
-    assert onehot.tolist() == [1.0, 0.0, 0.0]  # ties go to the first slot, as argmax does
+
+
+def test_ntm_change_and_interpret_references():
+    """Replaying a trace with its own γ reproduces it (so γ = 1 is the only change); content then
+    shift then sharpening reaches slot 4; a write that spreads evenly spoils the unread share."""
+    from memlib.exercises import ntm as E
+
+    trace = E._small_trace(0)
+    for head in (0, 1):
+        assert torch.allclose(E.replay(trace, head, 6), trace.w[0, :6, head], atol=1e-5)
+    assert exercises.check("ntm-target", dict(beta=5.0, g=1.0, shift=1.0, gamma=5.0), show=False).ok
+    assert not exercises.check("ntm-target", dict(beta=20.0, g=1.0, shift=1.0, gamma=1.0), show=False).ok  # β > 5
+    assert not exercises.check("ntm-target", dict(beta=5.0, g=0.0, shift=1.0, gamma=20.0), show=False).ok  # slot 3
+
+    class Uniform:  # every step writes 1/N to every slot; inputs j went to slot j
+        N, L = 8, 3
+        write_w = torch.cat([torch.eye(8)[:3], torch.full((4, 8), 1 / 8)])[None, :, None, :]
+    # steps L+0, L+1, L+2 see 3, 2, 1 unread slots of weight 1/8 each
+    assert torch.allclose(E.unread_write_mass(Uniform, 3), torch.tensor([6 / 8]))
+
+
+def test_memnn_judges_need_a_real_failure_and_the_breakage_of_the_dropped_term():
+    """memnn-no-time runs the learner's model on the learner's question; memnn-drop-term knows what each term trains."""
+    from memlib.babi.encode import samples
+    from memlib.babi.format import parse
+    from memlib.models.memnn import MemNN
+    from memlib.recipes.memnn import prepare
+
+    stories = parse("1 Joe went to the garden.\n2 Joe went to the kitchen.\n3 Where is Joe?\tkitchen\t2\n")
+    vocab, _, _ = prepare(stories)
+    sample = samples(stories, 0)[0]
+    model = MemNN(len(vocab), dim=4, hops=2, time_features=False)
+    with torch.no_grad():  # every score 0: O picks sentence 1 at both hops, R the first word ("garden"): wrong
+        model.U_O.zero_()
+        model.U_R.zero_()
+    found = dict(model=model, vocab=vocab, sample=sample, picked=[1, 1])
+    assert exercises.check("memnn-no-time", found, show=False).ok
+    assert not exercises.check("memnn-no-time", {**found, "picked": [2, 2]}, show=False).ok  # not what O chose
+    with torch.no_grad():
+        model.U_R[0, vocab["joe"]] = 1.0  # "joe" in the question (block 1) ...
+        model.U_R[0, 2 * len(vocab) + vocab["kitchen"]] = 1.0  # ... answers kitchen: no failure to explain
+    assert "right" in exercises.check("memnn-no-time", found, show=False).problems[0]
+
+    def judged(term, accuracy, hop1, hop2):
+        return exercises.check("memnn-drop-term", (term, {"accuracy": accuracy, "support_accuracy": [hop1, hop2]}),
+                               show=False).ok
+
+    assert judged("O1", 0.58, 0.355, 0.455) and judged("O2", 0.735, 1.0, 0.35) and judged("R", 0.155, 1.0, 1.0)
+    assert not judged("O2", 0.5, 0.3, 0.3)  # hop 1 broken although only O2 was dropped
+    assert not judged("R", 0.2, 0.5, 1.0) and not judged("R", 1.0, 1.0, 1.0)
 
 
 def test_result_shows_nothing_more_in_a_notebook():
@@ -199,21 +247,86 @@ def test_result_shows_nothing_more_in_a_notebook():
 
 
 def test_in_place_changes_inside_dataclasses_and_modules_are_caught_but_equal_objects_pass():
-    from memlib.exercises.lstm import _reader_inputs, support_attention
+    from memlib.babi.encode import Batch
+
+    def attention_on_support(reader, batch):  # mean attention on each sample's first supporting slot
+        with torch.no_grad():
+            p = torch.softmax(reader(batch.memories.float().sum(-1)), -1)  # (B, slots)
+        return p.gather(1, batch.supports[:, :1]).mean().item()
 
     def clobber(reader, batch):
-        out = support_attention(reader, batch)
+        out = attention_on_support(reader, batch)
         batch.supports.zero_()  # a learner's in-place slip inside a Batch
         return out
 
     def retrain(reader, batch):
-        out = support_attention(reader, batch)
+        out = attention_on_support(reader, batch)
         with torch.no_grad():
-            reader.logits.mul_(0)  # changes the model's weights
+            reader.weight.mul_(0)  # changes the model's weights
         return out
 
-    inputs = [_reader_inputs(0)]
-    assert check.function_problems(support_attention, support_attention, inputs) == []  # models compare by weights
+    def inputs(seed):
+        g = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        batch = Batch(memories=torch.randint(0, 9, (8, 5, 4), generator=g), queries=torch.zeros(8, 4, dtype=torch.long),
+                      answers=torch.zeros(8, dtype=torch.long), supports=torch.randint(0, 5, (8, 2), generator=g),
+                      lengths=torch.full((8,), 5))
+        return torch.nn.Linear(5, 5), batch
+
+    assert check.function_problems(attention_on_support, attention_on_support, inputs, seeds=(0,)) == []  # models compare by weights
     for fn, argument in ((clobber, 2), (retrain, 1)):
-        assert check.function_problems(fn, support_attention, inputs)[0].startswith(
+        assert check.function_problems(fn, attention_on_support, inputs, seeds=(0,))[0].startswith(
             f"on input 1 your function changed argument {argument} in place")
+
+
+def test_lstm_exercises_judge_the_forget_bias_and_the_average_reader():
+    """b_f split over the two bias vectors passes; an in-place change and the input gate's rows fail;
+    an attention reader is not an average reader."""
+    import copy
+
+    from memlib.exercises.lstm import AverageReader
+
+    def halves(model, value):
+        model = copy.deepcopy(model)
+        H = model.lstm.hidden_size
+        with torch.no_grad():
+            model.lstm.bias_ih_l0[H : 2 * H] = value / 2
+            model.lstm.bias_hh_l0[H : 2 * H] = value / 2
+        return model
+
+    def in_place(model, value):  # the classic slip: the model it was given is changed too
+        H = model.lstm.hidden_size
+        with torch.no_grad():
+            model.lstm.bias_ih_l0[H : 2 * H] = value
+            model.lstm.bias_hh_l0[H : 2 * H] = 0.0
+        return model
+
+    assert exercises.check("lstm-forget-bias", halves, show=False).ok
+    assert "changed the model it was given" in exercises.check("lstm-forget-bias", in_place, show=False).problems[0]
+    assert exercises.check("lstm-average-reader", AverageReader, show=False).ok
+
+    class SoftmaxReader(AverageReader):  # the memory reader itself: attention, not an average
+        def forward(self, memories, queries):
+            m, c = self.A(memories).sum(2) + self.T_A, self.C(memories).sum(2) + self.T_C
+            u = self.B(queries).sum(1)
+            p = torch.softmax(torch.einsum("bsd,bd->bs", m, u), -1)
+            return self.W(torch.einsum("bs,bsd->bd", p, c) + u), p
+
+    problems = exercises.check("lstm-average-reader", SoftmaxReader, show=False).problems
+    assert problems and problems[0].startswith("attention p:")
+    assert "pass the class itself" in exercises.check("lstm-average-reader", AverageReader(5, 6), show=False).problems[0]
+
+
+def test_memn2n_references_mirror_questions_and_zero_only_the_time_tables():
+    """A mirror has the same bag of words and mirrors back; without_time zeroes T and nothing else, on a copy."""
+    from memlib.exercises.memn2n import _time_model, mirror, without_time
+
+    for q in ("What is north of the garden?", "What is the kitchen west of?"):
+        assert sorted(mirror(q).lower().rstrip("?").split()) == sorted(q.lower().rstrip("?").split())
+        assert mirror(q) != q and mirror(mirror(q)) == q
+    assert mirror("What is north of the garden?") == "What is the garden north of?"
+    (model,) = _time_model(0)
+    timeless = without_time(model)
+    assert all(float(T.abs().sum()) == 0 for T in timeless.T) and all(float(T.abs().sum()) > 0 for T in model.T)
+    assert all(torch.equal(a, b) for a, b in zip(timeless.emb, model.emb))
+    assert exercises.check("memn2n-wrong-story", "0, 15", show=False).problems[0].startswith("give a pair of ints")
