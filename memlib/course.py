@@ -217,37 +217,37 @@ LEAK_MIN_CHARS = 16
 GENERIC_LINES = {"with torch.no_grad():", "with torch.inference_mode():"}
 
 
+def _solution_rows(cell) -> dict[int, str]:
+    """The lines of code cell `cell` inside its solution regions (all of them when it is tagged
+    ``solution``), by 1-based line number, without the marker lines."""
+    tagged = TAG_SOLUTION in _tags(cell)
+    rows, inside = {}, tagged
+    for number, line in enumerate(cell.source.splitlines(), start=1):
+        if line.strip() in (BEGIN, END):
+            inside = line.strip() == BEGIN or tagged
+        elif inside:
+            rows[number] = line
+    return rows
+
+
 def solution_lines(cell) -> list[str]:
     """What a student copy must not show of `cell`: the non-trivial lines of its solution regions
     (all of it when tagged ``solution``; a markdown answer sentence by sentence), stripped."""
-    tagged = TAG_SOLUTION in _tags(cell)
     if cell.cell_type == "markdown":
-        text = " ".join(cell.source.split()) if tagged else ""
+        text = " ".join(cell.source.split()) if TAG_SOLUTION in _tags(cell) else ""
         return [s.strip() for s in re.split(r"(?<=[.;:!?])\s+", text) if len(s.strip()) >= LEAK_MIN_CHARS]
-    lines, inside = [], tagged
-    for line in cell.source.splitlines():
-        s = line.strip()
-        if s in (BEGIN, END):
-            inside = s == BEGIN or tagged
-        elif inside and len(s) >= LEAK_MIN_CHARS and not s.startswith("#") and s not in GENERIC_LINES:
-            lines.append(s)
-    return lines
+    stripped = (line.strip() for line in _solution_rows(cell).values())
+    return [s for s in stripped if len(s) >= LEAK_MIN_CHARS and not s.startswith("#") and s not in GENERIC_LINES]
 
 
 def solution_names(cell) -> set[str]:
     """Names that `cell`'s solution binds at top level (a function whose body is the solution, an
     ``answer = …`` inside a region): in the student copy they raise or do not exist."""
-    if cell.cell_type != "code" or not (BEGIN in cell.source or TAG_SOLUTION in _tags(cell)):
+    rows = set(_solution_rows(cell)) if cell.cell_type == "code" else set()
+    if not rows:
         return set()
-    tree = ast.parse(cell.source)
-    rows, inside = set(), TAG_SOLUTION in _tags(cell)
-    for number, line in enumerate(cell.source.splitlines(), start=1):
-        if line.strip() in (BEGIN, END):
-            inside = line.strip() == BEGIN or TAG_SOLUTION in _tags(cell)
-        elif inside:
-            rows.add(number)
     names = set()
-    for stmt in tree.body:
+    for stmt in ast.parse(cell.source).body:
         if not rows & set(range(stmt.lineno, stmt.end_lineno + 1)):
             continue
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -261,7 +261,7 @@ def solution_values(cell) -> set[str]:
     """The literal answers a solution assigns (``milk_is_in = "kitchen"``, ``task = 16``), as text."""
     if cell.cell_type != "code" or BEGIN not in cell.source:
         return set()
-    region = "\n".join(line for line in cell.source.split(BEGIN, 1)[1].split(END, 1)[0].splitlines())
+    region = cell.source.split(BEGIN, 1)[1].split(END, 1)[0]  # the first region
     values = set()
     for stmt in ast.parse(textwrap.dedent(region)).body if region.strip() else []:
         if isinstance(stmt, ast.Assign):

@@ -123,6 +123,6 @@ def test_tasks_flags_are_checked_with_one_line_errors(data, argv, message, capsy
 
 
 def test_tasks_text_writes_runs_of_tasks():
-    from memlib.cli.memnn import tasks_text
+    from memlib.cli import tasks_text
 
     assert tasks_text([1, 2, 3, 16, 18, 19]) == "1-3,16,18-19" and tasks_text([7]) == "7"

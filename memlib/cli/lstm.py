@@ -110,7 +110,7 @@ def _train_tasks(args) -> int:
 
     import memlib
     from memlib.babi.format import BabiFormatError, load_task
-    from memlib.cli.memnn import check_results, print_table, table, tasks_text, write_results
+    from memlib.cli import check_results, print_table, table, tasks_text, write_results
     from memlib.recipes.lstm import BABI_LSTM_ACCURACY, TRAIN_PRESET, train
 
     if args.out is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 import time
@@ -15,6 +14,9 @@ from memlib.cli import (
     emit_json,
     parse_tasks,
     positive,
+    print_table,
+    table,
+    tasks_text,
 )
 
 
@@ -56,7 +58,7 @@ def register(subparsers) -> None:
 
 def command(args) -> str:
     """The `memlib memn2n train …` command that recreates this run."""
-    parts = ["memlib", "memn2n", "train", "--data", args.data, "--tasks", _tasks_text(args.tasks),
+    parts = ["memlib", "memn2n", "train", "--data", args.data, "--tasks", tasks_text(args.tasks),
              "--hops", args.hops, "--encoding", args.encoding, "--tying", args.tying, "--seed", args.seed]
     for flag, on in (("--joint", args.joint), ("--paper", args.paper), ("--relu", args.relu)):
         if on:
@@ -76,25 +78,13 @@ def command(args) -> str:
     return " ".join(shlex.quote(str(p)) for p in parts)
 
 
-def _tasks_text(tasks) -> str:
-    runs, start = [], None
-    tasks = sorted(tasks)
-    for i, t in enumerate(tasks):
-        if start is None:
-            start = t
-        if i + 1 == len(tasks) or tasks[i + 1] != t + 1:
-            runs.append(str(start) if start == t else f"{start}-{t}")
-            start = None
-    return ",".join(runs)
-
-
 def train(args) -> int:
     import torch
 
     import memlib
     from memlib import checkpoints
     from memlib.babi.format import BabiFormatError
-    from memlib.recipes.memn2n import failed, mean, to_checkpoint
+    from memlib.recipes.memn2n import to_checkpoint
 
     memlib.setup(args.seed)
     settings = _settings(args)
@@ -103,22 +93,12 @@ def train(args) -> int:
         results, models = _run(args, settings, show=not args.json)
     except (BabiFormatError, KeyError) as exc:
         raise UsageError(str(exc)) from None
-    seconds = time.perf_counter() - start
-    errors = {t: r["test_error"] / 100 for t, r in results.items()}
-    mean_error = round(mean(r["test_error"] for r in results.values()), 2)
-    n_failed = failed(errors)
     label = f"MemN2N {args.hops} hop{'s' if args.hops > 1 else ''} {args.encoding.upper()}" + \
         "".join(f" {n}" for n, on in (("LS", args.ls), ("LW", args.tying == "layerwise"), ("RN", args.rn)) if on) + \
         (" ReLU" if args.relu else "") + (" joint" if args.joint else "") + (" (paper recipe)" if args.paper else "")
+    out = table(results, label, start, cpu_start)
     if not args.json:
-        print("\n| task | test error (%) | failed (> 5 %) |\n|---:|---:|:---:|")
-        for t in sorted(results):
-            print(f"| {t} | {results[t]['test_error']:.1f} | {'yes' if errors[t] > 0.05 else ''} |")
-        print(f"\n{label}: mean test error {mean_error:.1f} %, failed tasks {n_failed} of {len(results)}, "
-              f"{seconds:.0f} s (load average {os.getloadavg()[0]:.1f})")
-    out = {"tasks": {str(t): results[t] for t in sorted(results)}, "mean_error": mean_error, "failed": n_failed,
-           "seconds": round(seconds, 1), "cpu_seconds": round(time.process_time() - cpu_start, 1),
-           "loadavg": round(os.getloadavg()[0], 2), "model": label}
+        print_table(out)
     if args.save:
         checkpoints.save(args.save, *to_checkpoint(models), {**out, "command": command(args),
                                                              "torch": str(torch.__version__)})
@@ -139,7 +119,7 @@ def _settings(args) -> dict:
         raise UsageError(str(exc)) from None
     missing = [t for t in args.tasks if (t, "train") not in files or (t, "test") not in test_files]
     if missing:
-        raise UsageError(f"no train/test files for task(s) {_tasks_text(missing)} in {args.data} "
+        raise UsageError(f"no train/test files for task(s) {tasks_text(missing)} in {args.data} "
                          f"(generate them with `memlib babi generate`)")
     from memlib.recipes.memn2n import PAPER
 

@@ -1,15 +1,9 @@
-"""`memlib memnn train`: train the strongly supervised Memory Network on one bAbI task, or on each of --tasks.
-
-Also the table every `--tasks` command prints (`memlib memnn train`, `memlib lstm train`): test
-error in % per task, the mean, and the failed tasks (error > 5 %, Sukhbaatar et al. 2015, Table 1).
-"""
+"""`memlib memnn train`: train the strongly supervised Memory Network on one bAbI task, or on each of --tasks."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import pathlib
 import shlex
 import sys
 import time
@@ -18,11 +12,16 @@ from memlib.cli import (
     UsageError,
     add_babi_data,
     add_run_flags,
+    check_results,
     command_group,
     emit_json,
     parse_tasks,
     positive,
+    print_table,
+    table,
     task_number,
+    tasks_text,
+    write_results,
 )
 
 
@@ -157,48 +156,3 @@ def train_tasks(args) -> int:
     else:
         print_table(out)
     return 0
-
-
-def tasks_text(tasks) -> str:
-    """Task ids as a --tasks argument: [1, 2, 3, 16] → ``1-3,16``."""
-    runs, start = [], None
-    tasks = sorted(tasks)
-    for i, t in enumerate(tasks):
-        start = t if start is None else start
-        if i + 1 == len(tasks) or tasks[i + 1] != t + 1:
-            runs.append(str(start) if start == t else f"{start}-{t}")
-            start = None
-    return ",".join(runs)
-
-
-def table(rows: dict, model: str, start: float, cpu_start: float) -> dict:
-    """The --json object of a --tasks run: ``{"tasks": {"1": {"test_error": …}, …}, "mean_error", "failed", …}``.
-
-    test_error in %; failed: tasks above 5 % (Sukhbaatar et al. 2015, Table 1, "err. > 5%").
-    """
-    errors = [r["test_error"] for r in rows.values()]
-    return {"tasks": {str(t): rows[t] for t in sorted(rows)}, "mean_error": round(sum(errors) / len(errors), 2),
-            "failed": sum(e > 5.0 for e in errors), "seconds": round(time.perf_counter() - start, 1),
-            "cpu_seconds": round(time.process_time() - cpu_start, 1), "loadavg": round(os.getloadavg()[0], 2),
-            "model": model}
-
-
-def print_table(out: dict) -> None:
-    print("\n| task | test error (%) | failed (> 5 %) |\n|---:|---:|:---:|")
-    for t, r in out["tasks"].items():
-        print(f"| {t} | {r['test_error']:.1f} | {'yes' if r['test_error'] > 5.0 else ''} |")
-    print(f"\n{out['model']}: mean test error {out['mean_error']:.1f} %, failed tasks {out['failed']} of "
-          f"{len(out['tasks'])}, {out['seconds']:.0f} s (load average {out['loadavg']:.1f})")
-
-
-def check_results(path) -> None:
-    if path is not None and not str(path).endswith(".json"):
-        raise UsageError(f"--results must name a .json file, got {path!r}")
-
-
-def write_results(path, out: dict, command: str) -> None:
-    """Write the --json object with the command that made it to `path` (nothing if None)."""
-    if path is not None:
-        path = pathlib.Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"command": command, **out}, indent=1) + "\n")
