@@ -270,3 +270,24 @@ def test_memory_legend_sits_outside_and_seam_label_is_readable():
     assert all(p.get_x() + min(p.get_width(), 0) < 0 for p in write)
     assert all(p.get_x() > width - 1 for p in read)
     plt.close(fig)
+
+
+def test_controller_view_shows_what_the_controller_gets_and_where_the_heads_go():
+    b, logits, tr = trace_of_small_model()   # copy of length 4: steps 0-3 inputs, 4 the delimiter
+    r0 = torch.full((1, 5), 0.25)            # (R, M): stands in for the learned initial read
+    fig = V.controller_view(tr, b.x, r0)
+    seen = fig.panels["input"].images[0].get_array()
+    assert seen.shape == (9 + 5, b.x.shape[1])                  # x_t above r_{t-1}, one column per step
+    assert np.allclose(seen[:9], b.x[0].T.numpy())
+    assert np.allclose(seen[9:, 0], 0.25)                       # step 0 gets r0 ...
+    assert np.allclose(seen[9:, 1:], tr.r[0, :-1, 0].T.numpy())  # ... step t the read of step t-1
+    slots = V.travel_order(tr, V.used_slots(tr))
+    assert np.allclose(fig.panels["write"].images[0].get_array(), tr.write_w[0, :, 0].T.numpy()[slots])
+    assert np.allclose(fig.panels["read"].images[0].get_array(), tr.read_w[0, :, 0].T.numpy()[slots])
+    assert fig.delimiter == 4                                   # the last step with any input
+    assert np.allclose(fig.panels["memory"].images[0].get_array(), tr.memory[0, 5].numpy()[slots])
+    for ax in (fig.panels["input"], fig.panels["write"], fig.panels["read"]):   # the dashed delimiter line
+        assert [list(line.get_xdata()) for line in ax.lines if line.get_linestyle() == "--"] == [[4, 4]]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="r0 must hold 5 values"):
+        V.controller_view(tr, b.x, torch.zeros(1, 3))

@@ -1,5 +1,6 @@
 """NTM pictures: the machine and its addressing pipeline as diagrams, the pipeline's stages, heads
-over time (the paper's Fig. 6), memory snapshots, learning curves and length generalisation. Static functions take traces or plain tensors; the
+over time (the paper's Fig. 6), memory snapshots, what the controller sees (`controller_view`),
+learning curves and length generalisation. Static functions take traces or plain tensors; the
 explorers wrap the same functions with ipywidgets sliders (each has a static twin).
 """
 
@@ -343,6 +344,49 @@ class HeadsExplorer(Explorer):
         """`heads_figure` at step t; ``.memory`` is what its right panel shows."""
         self.memory = self.trace.memory[self.b, t + 1]
         return heads_figure(self.trace, self.x, self.y_pred, t, b=self.b, slots=self.slots)
+
+
+def controller_view(trace, x, r0, *, b: int = 0, slots=None):
+    """Where an NTM's state lives, on one sequence. Left, on one time axis: everything the controller
+    gets at step t, the input x_t above the previous read vector r_{t−1} (`r0`, (R, M), the learned
+    initial read, at t = 0), then the write and the read weightings (true slot numbers, in the write
+    head's travel order); a dashed line marks the delimiter (the last step with any input). Right: the
+    memory after the delimiter step, with that step's heads (`plot_memory`).
+
+    A feed-forward controller keeps nothing from one step to the next (Graves et al. 2014, §3.4): the
+    left panels, plus the memory, are all it has to go on."""
+    N = trace.w.shape[-1]
+    slots = travel_order(trace, used_slots(trace, b), b) if slots is None else np.arange(N)[slots]
+    xs, r = _np(x[b]), _np(trace.r[b]).reshape(trace.r.shape[1], -1)  # (T, in), (T, R·M)
+    if _np(r0).size != r.shape[1]:
+        raise ValueError(f"r0 must hold {r.shape[1]} values (R × M), got {_np(r0).size}")
+    r_prev = np.concatenate([_np(r0).reshape(1, -1), r[:-1]])        # what step t reads in: r_{t−1}
+    active = np.flatnonzero(np.abs(xs).sum(-1) > 0)
+    delimiter = int(active[-1]) if len(active) else 0
+    fig = plt.figure(figsize=(10, 6.4))
+    gs = fig.add_gridspec(3, 2, width_ratios=[1.55, 0.75], height_ratios=[1.25, 1, 1])
+    axes = [fig.add_subplot(gs[0, 0])]
+    axes += [fig.add_subplot(gs[i, 0], sharex=axes[0]) for i in (1, 2)]
+    seen = np.concatenate([xs, r_prev], axis=1).T                    # (in + R·M, T)
+    heatmap(axes[0], seen, vmin=-1, vmax=1, cmap=SIGNED_CMAP,
+            title="the controller's whole input at step t: $\\mathbf{x}_t$ above $\\mathbf{r}_{t-1}$")
+    axes[0].axhline(xs.shape[1] - 0.5, color=INK, lw=1.5)
+    axes[0].set_yticks([(xs.shape[1] - 1) / 2, xs.shape[1] + (r.shape[1] - 1) / 2])
+    axes[0].set_yticklabels(["$\\mathbf{x}_t$", "$\\mathbf{r}_{t-1}$"])
+    for ax, w, name in ((axes[1], trace.write_w, "write"), (axes[2], trace.read_w, "read")):
+        heatmap(ax, _np(w[b, :, 0]).T[slots], ylabel="memory slot", title=f"{name} weighting $\\mathbf{{w}}^{name[0]}_t$")
+        slot_axis(ax, slots, N, every=5 if len(slots) > 15 else None)   # short panels: fewer labels
+    for ax in axes:
+        ax.axvline(delimiter, color=INK if ax is axes[0] else PAPER, lw=1.0, ls="--")
+        time_axis(ax)
+    axes[0].text(delimiter - 0.5, xs.shape[1] + r.shape[1] / 2, "delimiter ", ha="right", va="center", fontsize=10)
+    axes[2].set_xlabel("time step t")
+    memory_ax = fig.add_subplot(gs[:, 1])
+    plot_memory(memory_ax, trace, delimiter, b=b, slots=slots)
+    fig.tight_layout()
+    fig.panels = dict(input=axes[0], write=axes[1], read=axes[2], memory=memory_ax)
+    fig.delimiter = delimiter
+    return fig
 
 
 CHANNELS = {  # what the input channels after the data bits carry (memlib.algorithmic), 0-based as on the axis
