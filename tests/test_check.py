@@ -330,3 +330,25 @@ def test_memn2n_references_mirror_questions_and_zero_only_the_time_tables():
     assert all(float(T.abs().sum()) == 0 for T in timeless.T) and all(float(T.abs().sum()) > 0 for T in model.T)
     assert all(torch.equal(a, b) for a, b in zip(timeless.emb, model.emb))
     assert exercises.check("memn2n-wrong-story", "0, 15", show=False).problems[0].startswith("give a pair of ints")
+
+
+def test_memn2n_tying_winner_follows_the_results_file(tmp_path, monkeypatch):
+    """The answer is read from the tying results file: swap the two runs' errors and the other scheme wins."""
+    import json
+
+    from memlib.exercises import memn2n as E
+
+    runs = json.loads(E.TYING_RESULTS.read_text())
+    errors = E.tying_errors(E.TYING_TASK)
+    assert errors == {s: runs[s]["output"]["tasks"][str(E.TYING_TASK)]["test_error"] for s in ("layerwise", "adjacent")}
+    winner = min(errors, key=errors.get)
+    assert exercises.check("memn2n-tying-winner", winner, show=False).ok
+    assert exercises.check("memn2n-tying-winner", f" {winner.title()} tying", show=False).ok  # any spelling
+    for s in ("layerwise", "adjacent"):  # swapped
+        runs[s]["output"]["tasks"][str(E.TYING_TASK)]["test_error"] = errors["adjacent" if s == "layerwise" else "layerwise"]
+    swapped = tmp_path / "tying.json"
+    swapped.write_text(json.dumps(runs))
+    monkeypatch.setattr(E, "TYING_RESULTS", swapped)
+    assert not exercises.check("memn2n-tying-winner", winner, show=False).ok
+    assert exercises.check("memn2n-tying-winner", "layer-wise" if winner == "adjacent" else "adjacent", show=False).ok
+    assert "not a tying" in exercises.check("memn2n-tying-winner", "rnn", show=False).problems[0]

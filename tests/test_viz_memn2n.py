@@ -131,9 +131,33 @@ def test_diagram_has_the_papers_symbols_boxes_apart_and_arrows_from_box_to_box(h
     plt.close(fig)
 
 
-def test_diagram_refuses_hop_counts_it_cannot_draw():
+@pytest.mark.parametrize("hops", [2, 3])
+def test_layerwise_diagram_has_one_A_one_C_and_H_between_hops(hops):
+    """Sukhbaatar et al. 2015, §2.2: A^1 = … = A^K, C^1 = … = C^K, u^{k+1} = H u^k + o^k."""
+    fig = V.diagram(hops, tying="layerwise")
+    boxes, arrows, texts = diagram_parts(fig)
+    hop_texts = [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("hop ")]
+    assert len(hop_texts) == hops
+    for k, text in enumerate(hop_texts, start=1):
+        assert text.startswith(f"hop {k}: $A$, $C$") and f"$H u^{k} + o^{k}$" in texts
+        assert "A^" not in text and "C^" not in text  # the same tables in every hop, not A^k, C^k
+    assert "u^{k+1} = H u^k + o^k" in texts and "u^{k+1} = u^k + o^k" not in texts and "layer-wise" in texts
+    for i, a in enumerate(boxes):  # no two boxes overlap
+        for b in boxes[i + 1:]:
+            assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], f"boxes {a} and {b} overlap"
+    for start, end in arrows:
+        assert any(on_edge(start, b) for b in boxes) and any(on_edge(end, b) for b in boxes), (start, end)
+    assert fig.get_size_inches()[0] <= V.MAX_WIDTH
+    plt.close(fig)
+
+
+def test_diagram_refuses_hop_counts_and_tyings_it_cannot_draw():
     with pytest.raises(ValueError, match="1, 2 or 3 hops"):
         V.diagram(4)
+    with pytest.raises(ValueError, match="tying must be"):
+        V.diagram(3, tying="rnn")
+    with pytest.raises(ValueError, match="no tying between hops"):
+        V.diagram(1, tying="layerwise")
 
 
 def test_attention_figure_fits_the_notebook_width():

@@ -8,12 +8,16 @@
 * ``memn2n-wrong-story``  ``(index, sentence)``: the first task-3 test question (0-based index
   into the notebook's ``test_samples[3]``) that the shipped 3-hop model answers wrongly, and the
   sentence (1-based, as bAbI numbers lines) on which its hop 3 puts the most weight
+* ``memn2n-tying-winner`` ``"adjacent"`` or ``"layerwise"``: the weight tying (Sukhbaatar et al. 2015,
+  §2.2) whose 3-hop run has the lower test error on bAbI task 16 in the shipped
+  ``data/results/memn2n_babi1k_tying.json`` (read when checked, so the answer follows the file)
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import json
 import pathlib
 import tempfile
 
@@ -150,4 +154,37 @@ register(
     judge=_judge_wrong_story,
     wrong=(0, 16),  # hop 1's sentence, not hop 3's
     hint="explain each question with vz.explain until e.correct is False; then look at e.attention[-1]",
+)
+
+
+#: the shipped comparison of the two tyings, one 20-task run each (the command inside)
+TYING_RESULTS = pathlib.Path(__file__).resolve().parents[2] / "data" / "results" / "memn2n_babi1k_tying.json"
+TYING_TASK = 16  # basic induction: the task of the exercise
+
+
+def tying_errors(task: int, path=None) -> dict:
+    """Test error (%) on `task` of the layer-wise and of the adjacent run in the tying results file."""
+    runs = json.loads(pathlib.Path(path or TYING_RESULTS).read_text(encoding="utf-8"))
+    return {scheme: runs[scheme]["output"]["tasks"][str(task)]["test_error"] for scheme in ("layerwise", "adjacent")}
+
+
+def _judge_tying_winner(answer) -> list[str]:
+    if not isinstance(answer, str):
+        return [f'give the name of a tying as a string, "adjacent" or "layerwise"; got {answer!r}']
+    name = answer.strip().lower().removesuffix(" tying").replace("-", "").replace(" ", "")
+    if name not in ("adjacent", "layerwise"):
+        return [f'{answer!r} is not a tying: answer "adjacent" or "layerwise"']
+    errors = tying_errors(TYING_TASK)
+    winner = min(errors, key=errors.get)
+    if name != winner:
+        return [f"on task {TYING_TASK} the {name} run has {errors[name]:.1f} % test error, the {winner} run "
+                f"{errors[winner]:.1f} %: read the printed row, then the answer below the cell"]
+    return []
+
+
+register(
+    "memn2n-tying-winner",
+    judge=_judge_tying_winner,
+    wrong="layerwise",
+    hint="the scheme whose run has the lower test error on the task (data/results/memn2n_babi1k_tying.json)",
 )

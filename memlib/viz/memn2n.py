@@ -1,12 +1,14 @@
 """MemN2N figures: the model's diagram, per-hop attention over a story's sentences, and the explorer.
 
-`diagram` draws the model with the paper's symbols (one hop, or a chain of hops).
+`diagram` draws the model with the paper's symbols (one hop, or a chain of hops with adjacent or
+layer-wise tying).
 `explain` runs a model on one bAbI sample and keeps what the figures need (the trace's
 attention, the prediction); `attention_figure` (bars) and `hops_heatmap` (sentences × hops) draw
 it; `explorer` wraps the same functions in widgets (task, story, question → the figure), so the
 widget has a static twin.
 Sukhbaatar et al. 2015, §2.1 and Fig. 1 (one hop: p = softmax(uᵀm_i), o = Σ p_i c_i,
-â = softmax(W(o + u))), §2.2 (hops: u^{k+1} = u^k + o^k, adjacent tying), Fig. 2 (attention per hop).
+â = softmax(W(o + u))), §2.2 (hops: u^{k+1} = u^k + o^k with adjacent tying; u^{k+1} = H u^k + o^k with layer-wise tying),
+Fig. 2 (attention per hop).
 """
 
 from __future__ import annotations
@@ -24,12 +26,17 @@ from memlib.viz.schematic import arrow, box, canvas, note
 MAX_WIDTH = 10.0  # inches: JupyterLab shrinks wider figures, and their text with them
 
 
-def diagram(hops: int = 1):
-    """The MemN2N of Sukhbaatar et al. 2015 (Fig. 1): one hop in detail, or a chain of 2 or 3 hops."""
-    if hops == 1:
+def diagram(hops: int = 1, tying: str = "adjacent"):
+    """The MemN2N of Sukhbaatar et al. 2015 (Fig. 1): one hop in detail, or a chain of 2 or 3 hops
+    whose tables are tied as in §2.2, ``"adjacent"`` or ``"layerwise"``."""
+    if tying not in ("adjacent", "layerwise"):
+        raise ValueError(f"tying must be 'adjacent' or 'layerwise', got {tying!r}")
+    if hops == 1 and tying == "adjacent":
         return _one_hop()
+    if hops == 1:
+        raise ValueError("the one-hop diagram has no tying between hops: draw layer-wise tying with 2 or 3 hops")
     if hops in (2, 3):
-        return _hop_chain(hops)
+        return _hop_chain(hops, tying)
     raise ValueError(f"diagram draws 1, 2 or 3 hops, got {hops}")
 
 
@@ -61,9 +68,11 @@ def _one_hop():
     return fig
 
 
-def _hop_chain(hops: int):
-    """Fig. 1(b): K hops, u^{k+1} = u^k + o^k, with adjacent tying (A^{k+1} = C^k, B = A^1, Wᵀ = C^K)."""
-    fig, ax = canvas(MAX_WIDTH, 4.6, f"MemN2N, {hops} hops")
+def _hop_chain(hops: int, tying: str = "adjacent"):
+    """Fig. 1(b): K hops, u^{k+1} = u^k + o^k, with adjacent tying (A^{k+1} = C^k, B = A^1, Wᵀ = C^K);
+    or layer-wise tying (§2.2): one A and one C for every hop, u^{k+1} = H u^k + o^k, B and W their own."""
+    layerwise = tying == "layerwise"
+    fig, ax = canvas(MAX_WIDTH, 4.6, f"MemN2N, {hops} hops" + (", layer-wise tying" if layerwise else ""))
     step = 2.3
     first = 2.45
     centres = [first + k * step for k in range(hops)]
@@ -73,9 +82,11 @@ def _hop_chain(hops: int):
     states = [box(ax, (centres[0] - 1.0, 1.0), "$u^1$", w=0.6, kind="plain")]
     arrow(ax, q.right, states[0].left, "B")
     for k, cx in enumerate(centres, start=1):
-        hop = box(ax, (cx, 2.6), f"hop {k}: $A^{k}$, $C^{k}$\n" + rf"$p^{k}_i = \mathrm{{softmax}}(u^{{{k}\top}} A^{k} x_i)$" + "\n"
-                  + rf"$o^{k} = \sum_i p^{k}_i\, C^{k} x_i$", w=2.1, h=1.15, kind="memory", fontsize=9)
-        plus = box(ax, (cx + 0.2, 1.0), "+", w=0.4, h=0.4, kind="op")
+        A, C = ("A", "C") if layerwise else (f"A^{k}", f"C^{k}")  # layer-wise: the same two tables in every hop
+        hop = box(ax, (cx, 2.6), f"hop {k}: ${A}$, ${C}$\n" + rf"$p^{k}_i = \mathrm{{softmax}}(u^{{{k}\top}} {A} x_i)$" + "\n"
+                  + rf"$o^{k} = \sum_i p^{k}_i\, {C} x_i$", w=2.1, h=1.15, kind="memory", fontsize=9)
+        plus = (box(ax, (cx + 0.2, 1.0), rf"$H u^{k} + o^{k}$", w=0.9, h=0.4, kind="op", fontsize=9) if layerwise
+                else box(ax, (cx + 0.2, 1.0), "+", w=0.4, h=0.4, kind="op"))
         nxt = box(ax, (cx + 1.35, 1.0), f"$u^{k + 1}$", w=0.6, kind="plain")
         arrow(ax, (cx, x.bottom[1]), hop.top)
         arrow(ax, states[-1].top, (states[-1].x, hop.bottom[1]), f"$u^{k}$", offset=(-0.22, -0.1))
@@ -86,9 +97,14 @@ def _hop_chain(hops: int):
     K = hops + 1
     a = box(ax, (states[-1].x + 1.0, 1.0), r"$\hat a$", w=0.5, kind="output")
     arrow(ax, states[-1].right, a.left, "W")
-    note(ax, (0.2, 0.2), rf"$u^{{k+1}} = u^k + o^k$;   $\hat a = \mathrm{{softmax}}(W u^{K}) = "
-         rf"\mathrm{{softmax}}(W(o^{hops} + u^{hops}))$;   adjacent tying: $B = A^1$, $A^{{k+1}} = C^k$, "
-         rf"$W^\top = C^{hops}$", fontsize=9)
+    if layerwise:
+        note(ax, (0.2, 0.2), rf"$u^{{k+1}} = H u^k + o^k$;   $\hat a = \mathrm{{softmax}}(W u^{K})$;   layer-wise "
+             rf"tying: $A^1 = \dots = A^{hops} = A$, $C^1 = \dots = C^{hops} = C$; $B$, $H$, $W$ learned apart",
+             fontsize=9)
+    else:
+        note(ax, (0.2, 0.2), rf"$u^{{k+1}} = u^k + o^k$;   $\hat a = \mathrm{{softmax}}(W u^{K}) = "
+             rf"\mathrm{{softmax}}(W(o^{hops} + u^{hops}))$;   adjacent tying: $B = A^1$, $A^{{k+1}} = C^k$, "
+             rf"$W^\top = C^{hops}$", fontsize=9)
     fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.93)
     return fig
 
