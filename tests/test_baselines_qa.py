@@ -161,3 +161,67 @@ def test_forward_and_training_step_create_every_tensor_on_the_given_device(stric
         assert len(history.loss) == 1 and all(p.device == device for p in model.parameters())
         assert not all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
         assert evaluate(model, batch)["questions"] == len(batch)
+
+
+# --- the plain RNN (cell="rnn"): the RNN row of Memory Networks' Table 3 -----------------------
+
+def test_rnn_cell_is_the_elman_recurrence_worked_by_hand():
+    model = _model(cell="rnn")
+    assert model.config["cell"] == "rnn" and not hasattr(model, "lstm")
+    rnn = model.rnn
+    assert rnn.weight_hh_l0.shape == (6, 6) and rnn.weight_ih_l0.shape == (6, 8)  # no gates: 1 block, not 4
+    memories, queries = torch.tensor([[[3, 4, 0], [5, 6, 7]]]), torch.tensor([[8, 9, 0]])
+    logits, trace = model(memories, queries)
+    h = torch.zeros(6)
+    for t, word in enumerate([3, 4, 5, 6, 7, 8, 9]):  # h_t = tanh(W x_t + b_W + U h_{t-1} + b_U)
+        x = model.embed.weight[word]
+        h = torch.tanh(rnn.weight_ih_l0 @ x + rnn.bias_ih_l0 + rnn.weight_hh_l0 @ h + rnn.bias_hh_l0)
+        assert torch.allclose(trace.hidden[0, t], h, atol=1e-6)
+    assert torch.allclose(logits[0], model.out(h), atol=1e-6)
+
+
+def test_rnn_cell_keeps_the_padding_invariance_and_an_unknown_cell_is_refused():
+    model = _model(cell="rnn")
+    alone, _ = model(torch.tensor([[[3, 4, 0], [5, 6, 7]]]), torch.tensor([[8, 9, 0]]))
+    padded, _ = model(torch.tensor([[[0, 0, 0, 0], [3, 4, 0, 0], [5, 6, 7, 0]], [[1, 2, 3, 4]] * 3]),
+                      torch.tensor([[8, 9, 0, 0], [5, 5, 5, 5]]))
+    assert torch.allclose(alone[0], padded[0], atol=1e-6)
+    with pytest.raises(ValueError, match=r"cell must be one of \('lstm', 'rnn'\), got 'gru'"):
+        QALSTM(12, 5, cell="gru")
+
+
+def test_rnn_cell_trains_and_round_trips_through_a_checkpoint(tmp_path):
+    stories = distance_stories(60, range(2), seed=0, length=3), distance_stories(20, range(2), seed=1, length=3)
+    model, r = train(dict(epochs=3, hidden_size=8, embedding_dim=8, seed=1, cell="rnn"), stories, device="cpu")
+    assert isinstance(model.rnn, nn.RNN) and model.rnn.nonlinearity == "tanh"
+    assert r["history"].loss[-1] < r["history"].loss[0]  # a few steps of Adam lower the loss
+    state, config = to_checkpoint(model)
+    assert config["cell"] == "rnn" and any(k.startswith("rnn.") for k in state)
+    checkpoints.save(tmp_path / "rnn.pt", state, config, {"command": "test"})
+    loaded, _ = checkpoints.load_model(tmp_path / "rnn.pt")
+    assert loaded.config == model.config
+    test = encode(samples(stories[1], 50), r["vocab"], r["answers"])
+    model.eval()
+    assert torch.equal(loaded(test.memories, test.queries)[0], model(test.memories, test.queries)[0])
+    assert evaluate(loaded, test) == r["test"]
+
+
+def test_an_lstm_checkpoint_saved_before_the_cell_option_still_loads(tmp_path):
+    # a file written before `cell` existed: its config has no "cell"; it must load as the LSTM it was
+    torch.manual_seed(0)
+    old = QALSTM(12, 5, embedding_dim=8, hidden_size=6).eval()
+    state, config = to_checkpoint(old)
+    del config["cell"]
+    checkpoints.save(tmp_path / "old.pt", state, config, {"command": "test"})
+    loaded, _ = checkpoints.load_model(tmp_path / "old.pt")
+    memories, queries = torch.randint(1, 12, (3, 4, 5)), torch.randint(1, 12, (3, 5))
+    assert loaded.config["cell"] == "lstm" and isinstance(loaded.lstm, nn.LSTM)
+    assert torch.equal(loaded(memories, queries)[0], old(memories, queries)[0])
+    # the shipped one, saved before this option: it still gives back its recorded accuracies
+    assert "cell" not in checkpoints.load(checkpoints.path("lstm_qa_distance"))["config"]
+    models, meta = checkpoints.load_model("lstm_qa_distance")
+    vocab, answers = Vocab(meta["vocab"]), meta["answers"]
+    for d in (0, meta["length"] - 1):
+        test = encode(samples(distance_stories(500, d, seed=meta["seed"] + 1000, length=meta["length"])), vocab, answers)
+        assert models[d].config["cell"] == "lstm"
+        assert evaluate(models[d], test)["accuracy"] == pytest.approx(meta["per_distance"][d], abs=1e-4)

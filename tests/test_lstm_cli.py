@@ -37,6 +37,7 @@ def run(capsys, *argv):
     (["lstm", "train", "--data", "x", "--task", "21"], "no such task 21"),
     (["lstm", "train", "--data", "x", "--task", "1-3"], "expected one task number"),
     (["lstm", "train", "--data", "x", "--task", "1", "--epochs", "0"], "expected a positive integer"),
+    (["lstm", "train", "--data", "x", "--task", "1", "--cell", "gru"], "argument --cell: invalid choice: 'gru'"),
     (["lstm", "distance", "--stories", "-3"], "expected a positive integer"),
     (["lstm"], "required: COMMAND"),
 ])
@@ -120,3 +121,39 @@ def test_tasks_trains_one_lstm_per_task_and_prints_the_memn2n_table(capsys, qa1,
     assert code == 2 and "--out saves one task's model" in err
     code, _, err = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--task", "1", "--results", "r.json")
     assert code == 2 and "--results goes with --tasks" in err
+
+
+def test_cell_rnn_trains_a_plain_rnn_and_its_checkpoint_says_so(capsys, qa1, tmp_path):
+    out_file = tmp_path / "rnn.pt"
+    code, out, _ = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--task", "1", "--epochs", "1", "--cell", "rnn")
+    assert code == 0 and out.startswith("RNN on task 1") and "has no RNN column" in out and "50 %" not in out
+    code, out, _ = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--task", "1", "--epochs", "1", "--cell", "rnn",
+                       "--out", str(out_file), "--json")
+    info = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and info["published_accuracy"] is None and info["test_questions"] == 20
+    ck = checkpoints.load(out_file)
+    assert ck["config"]["cell"] == "rnn" and ck["meta"]["cell"] == "rnn"
+    assert ck["meta"]["command"] == f"memlib lstm train --data {qa1[0]} --task 1 --cell rnn --seed 0 --epochs 1 --out {out_file}"
+    model, meta = checkpoints.load_model(out_file)
+    assert not hasattr(model, "lstm") and model.rnn.nonlinearity == "tanh"
+    # the stored RNN gives back its recorded test accuracy, read with the memory size the checkpoint names
+    batch = encode(samples(load_task(qa1[0], 1, "test"), meta["memory_size"]), Vocab(meta["vocab"]), meta["answers"])
+    assert meta["memory_size"] == TRAIN_PRESET["memory_size"]
+    assert round(evaluate(model, batch)["accuracy"], 4) == info["test_accuracy"]
+    # the default stays the LSTM, and its stored command names no --cell
+    code, out, _ = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--task", "1", "--epochs", "1",
+                       "--out", str(tmp_path / "lstm.pt"), "--json")
+    ck = checkpoints.load(tmp_path / "lstm.pt")
+    assert ck["config"]["cell"] == "lstm" and "--cell" not in ck["meta"]["command"]
+    assert json.loads(out.strip().splitlines()[-1])["published_accuracy"] == 0.5
+
+
+def test_cell_rnn_with_tasks_names_the_rnn_and_has_no_published_error(capsys, qa1, tmp_path):
+    results = tmp_path / "rnn.json"
+    code, out, err = run(capsys, "lstm", "train", "--data", str(qa1[0]), "--tasks", "1", "--epochs", "1",
+                         "--cell", "rnn", "--results", str(results), "--json")
+    table = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and table["model"] == "RNN" and table["tasks"]["1"]["published_error"] is None
+    assert "no published RNN number" in err
+    assert json.loads(results.read_text())["command"] == (
+        f"memlib lstm train --data {qa1[0]} --tasks 1 --seed 0 --cell rnn --epochs 1 --results {results} --json")

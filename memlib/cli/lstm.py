@@ -1,4 +1,8 @@
-"""`memlib lstm train|distance`: the LSTM baseline of the lecture's tables (bAbI paper, Table 3)."""
+"""`memlib lstm train|distance`: the LSTM baseline of the lecture's tables (bAbI paper, Table 3).
+
+``memlib lstm train --cell rnn`` trains the plain RNN of Memory Networks' Table 3 (Weston, Chopra &
+Bordes 2015) instead; the bAbI paper has no RNN column, so its published numbers are null.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,8 @@ def register(subparsers) -> None:
     which.add_argument("--tasks", type=parse_tasks,
                        help="one LSTM per task, e.g. 1-20: the test-error table of `memlib memn2n train`")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--cell", choices=("lstm", "rnn"), default="lstm",
+                   help="the recurrent cell: lstm (default) or rnn, a plain tanh (Elman) RNN")
     t.add_argument("--size", choices=("1k", "10k"), default="1k", help="training set size (default 1k)")
     t.add_argument("--test-data", type=pathlib.Path, default=None,
                    help="evaluate on this folder's test file instead (e.g. train on generated data, "
@@ -45,11 +51,20 @@ def register(subparsers) -> None:
 def _command(args, *parts) -> str:
     """The `memlib lstm …` command line that repeats this run (stored in a checkpoint)."""
     words = ["memlib", "lstm", *parts]
+    if getattr(args, "cell", "lstm") != "lstm":
+        words += ["--cell", args.cell]
     for flag in ("seed", "stories", "epochs", "out"):
         value = getattr(args, flag, None)
         if value is not None:
             words += [f"--{flag}", str(value)]
     return shlex.join(words)
+
+
+def _published(cell: str, task: int):
+    """The model's name and its published test accuracy (%) on `task`: bAbI paper, Table 3 (None for the RNN)."""
+    from memlib.recipes.lstm import BABI_LSTM_ACCURACY
+
+    return (cell.upper(), BABI_LSTM_ACCURACY[task] if cell == "lstm" else None)
 
 
 def _check_out(args) -> None:
@@ -66,7 +81,7 @@ def _train(args) -> int:
     from memlib import checkpoints
     from memlib.babi.format import BabiFormatError, load_task
     from memlib.babi.tasks import SLUGS
-    from memlib.recipes.lstm import BABI_LSTM_ACCURACY, TRAIN_PRESET, to_checkpoint, train
+    from memlib.recipes.lstm import TRAIN_PRESET, to_checkpoint, train
 
     _check_out(args)
     memlib.setup(args.seed)
@@ -77,26 +92,28 @@ def _train(args) -> int:
     except (FileNotFoundError, NotADirectoryError, BabiFormatError) as exc:
         raise UsageError(str(exc)) from None
     options = dict(TRAIN_PRESET, **({"epochs": args.epochs} if args.epochs else {}))
-    model, r = train(dict(options, seed=args.seed), (train_stories, test), progress=not args.json,
+    model, r = train(dict(options, seed=args.seed, cell=args.cell), (train_stories, test), progress=not args.json,
                      device=args.device)
+    name, published = _published(args.cell, args.task)
     load = os.getloadavg()[0]
     info = {"task": args.task, "slug": SLUGS[args.task], "seed": args.seed, "size": args.size,
             "data": os.fspath(args.data), "test_data": os.fspath(test_root),
             "train_questions": sum(len(s.questions) for s in train_stories),
             "test_questions": sum(len(s.questions) for s in test),
             "train_accuracy": round(r["train"]["accuracy"], 4), "test_accuracy": round(r["test"]["accuracy"], 4),
-            "published_accuracy": BABI_LSTM_ACCURACY[args.task] / 100, "epochs": options["epochs"],
+            "published_accuracy": None if published is None else published / 100, "epochs": options["epochs"],
             "seconds": round(r["seconds"], 2), "loadavg": round(load, 2)}
     if not args.json:
-        print(f"LSTM on task {args.task} ({SLUGS[args.task]}): train accuracy {100 * r['train']['accuracy']:.1f} %, "
+        print(f"{name} on task {args.task} ({SLUGS[args.task]}): train accuracy {100 * r['train']['accuracy']:.1f} %, "
               f"test accuracy {100 * r['test']['accuracy']:.1f} % "
-              f"(published, bAbI paper Table 3: {BABI_LSTM_ACCURACY[args.task]} %)")
+              + (f"(published, bAbI paper Table 3: {published} %)" if published is not None
+                 else "(the bAbI paper, Table 3, has no RNN column)"))
         print(f"{info['train_questions']} training / {info['test_questions']} test questions; "
               f"{r['seconds']:.1f} seconds (load avg {load:.2f})")
     if args.out:
         meta = {"command": _command(args, "train", "--data", os.fspath(args.data), "--task", str(args.task)),
-                "vocab": r["vocab"].words, "answers": r["answers"],
-                **{k: v for k, v in info.items() if k not in ("data", "test_data")}}
+                "vocab": r["vocab"].words, "answers": r["answers"], "cell": args.cell,
+                "memory_size": options["memory_size"], **{k: v for k, v in info.items() if k not in ("data", "test_data")}}
         checkpoints.save(args.out, *to_checkpoint(model), meta)
         info["checkpoint"] = args.out
     if args.json:
@@ -111,7 +128,7 @@ def _train_tasks(args) -> int:
     import memlib
     from memlib.babi.format import BabiFormatError, load_task
     from memlib.cli import check_results, print_table, table, tasks_text, write_results
-    from memlib.recipes.lstm import BABI_LSTM_ACCURACY, TRAIN_PRESET, train
+    from memlib.recipes.lstm import TRAIN_PRESET, train
 
     if args.out is not None:
         raise UsageError("--out saves one task's model: use it with --task")
@@ -125,14 +142,18 @@ def _train_tasks(args) -> int:
     start, cpu_start, rows = time.perf_counter(), time.process_time(), {}
     for t, stories in data.items():
         memlib.setup(args.seed)
-        _, r = train(dict(options, seed=args.seed), stories, device=args.device)
+        _, r = train(dict(options, seed=args.seed, cell=args.cell), stories, device=args.device)
+        name, published = _published(args.cell, t)
         rows[t] = {"test_error": round(100 * r["test"]["error"], 1), "train_error": round(100 * r["train"]["error"], 1),
-                   "published_error": 100 - BABI_LSTM_ACCURACY[t], "seconds": round(r["seconds"], 1)}
-        print(f"task {t:2d}: test error {rows[t]['test_error']:5.1f} % (published {rows[t]['published_error']} %, "
-              f"bAbI paper Table 3), {r['seconds']:.0f} s", flush=True, file=sys.stderr if args.json else sys.stdout)
-    out = table(rows, "LSTM", start, cpu_start)
+                   "published_error": None if published is None else 100 - published, "seconds": round(r["seconds"], 1)}
+        print(f"task {t:2d}: test error {rows[t]['test_error']:5.1f} % "
+              + (f"(published {rows[t]['published_error']} %, bAbI paper Table 3)" if published is not None
+                 else "(no published RNN number)")
+              + f", {r['seconds']:.0f} s", flush=True, file=sys.stderr if args.json else sys.stdout)
+    out = table(rows, name, start, cpu_start)
     command = shlex.join(["memlib", "lstm", "train", "--data", os.fspath(args.data), "--tasks", tasks_text(args.tasks),
                           "--seed", str(args.seed)]
+                         + (["--cell", args.cell] if args.cell != "lstm" else [])
                          + (["--size", args.size] if args.size != "1k" else [])
                          + (["--test-data", os.fspath(args.test_data)] if args.test_data else [])
                          + (["--epochs", str(args.epochs)] if args.epochs else [])

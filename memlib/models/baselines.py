@@ -1,8 +1,9 @@
 """LSTM baselines of the lecture's comparisons (the LSTM: Hochreiter & Schmidhuber 1997).
 
 `SequenceLSTM` is the baseline of the NTM's algorithmic tasks (Graves et al. 2014, §4);
-`QALSTM` the LSTM column of the bAbI paper (Weston et al. 2016, Table 3). Modules only:
-`memlib.recipes.lstm` trains and loads the QA baseline, `memlib.recipes.ntm` the other one.
+`QALSTM` the LSTM column of the bAbI paper (Weston et al. 2016, Table 3) and, with ``cell="rnn"``,
+the plain RNN (Elman 1990) of the RNN row of Memory Networks' Table 3 (Weston, Chopra & Bordes 2015).
+Modules only: `memlib.recipes.lstm` trains and loads the QA baseline, `memlib.recipes.ntm` the other one.
 """
 
 from __future__ import annotations
@@ -67,21 +68,32 @@ class QATrace:
     hidden: torch.Tensor  # (B, T, hidden) LSTM output after each word, 0 after the end
 
 
+#: The recurrent cells `QALSTM` can read with: the LSTM, and the plain (Elman 1990) RNN.
+CELLS = ("lstm", "rnn")
+
+
 class QALSTM(nn.Module):
     """The bAbI paper's LSTM baseline: read the story word by word, then the question; answer a word.
 
     It has no memory but its own state: the whole story must pass through `hidden_size`
     numbers before the question is seen. It takes the memory networks' tensors
     (``memories (B, M, L)``, ``queries (B, L)``) and reads their words in order.
+    ``cell="rnn"`` reads with a plain RNN instead, ``h_t = tanh(W x_t + U h_{t-1} + b)``
+    (Elman 1990): no gates and no cell state, the RNN row of Memory Networks' Table 3.
     """
 
     def __init__(self, vocab_size: int, n_answers: int, *, embedding_dim: int = 50,
-                 hidden_size: int = 100, dropout: float = 0.0):
+                 hidden_size: int = 100, dropout: float = 0.0, cell: str = "lstm"):
         super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
         self.config = dict(vocab_size=vocab_size, n_answers=n_answers, embedding_dim=embedding_dim,
-                           hidden_size=hidden_size, dropout=dropout)
+                           hidden_size=hidden_size, dropout=dropout, cell=cell)
         self.embed = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)  # word 0 = nil
-        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True)
+        if cell == "lstm":
+            self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True)
+        else:
+            self.rnn = nn.RNN(embedding_dim, hidden_size, nonlinearity="tanh", batch_first=True)
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_size, n_answers)
 
@@ -90,6 +102,9 @@ class QALSTM(nn.Module):
         words, lengths = story_words(memories, queries)
         x = self.drop(self.embed(words))  # (B, T, embedding_dim)
         packed = pack_padded_sequence(x, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False)
-        out, (h, _) = self.lstm(packed)  # h: (1, B, hidden), the state after each sample's last word
+        if self.config["cell"] == "lstm":
+            out, (h, _) = self.lstm(packed)  # h: (1, B, hidden), the state after each sample's last word
+        else:
+            out, h = self.rnn(packed)  # the RNN's state is h alone (no cell state c)
         hidden, _ = pad_packed_sequence(out, batch_first=True, total_length=words.shape[1])
         return self.out(self.drop(h[-1])), QATrace(words, lengths, hidden)

@@ -4,7 +4,8 @@ Two ways to train it, both with the one fit loop `memlib.train.fit` (Adam on cro
 epoch with the best validation accuracy is kept):
 
 * `train`: one LSTM on one bAbI task, the LSTM column of the bAbI paper (Weston et al. 2016,
-  Table 3), which `memlib lstm train` runs;
+  Table 3), which `memlib lstm train` runs (``--cell rnn``: a plain RNN instead, the RNN row of
+  Memory Networks' Table 3, Weston, Chopra & Bordes 2015);
 * `train_distance`: one LSTM per distance between the supporting fact and the question, the
   curve of notebook 00, which `memlib lstm distance` runs and ships as ``lstm_qa_distance``.
 """
@@ -37,9 +38,9 @@ DISTANCE_PRESET = dict(stories=1000, length=10, epochs=20, embedding_dim=32, hid
 
 #: The settings `train` uses for the keys its config leaves out (`TRAIN_PRESET` is what the CLI passes).
 DEFAULTS = dict(seed=0, memory_size=50, valid_share=0.1, embedding_dim=50, hidden_size=100, dropout=0.0,
-                epochs=40, lr=0.01, batch_size=32, clip=5.0, patience=None)
+                cell="lstm", epochs=40, lr=0.01, batch_size=32, clip=5.0, patience=None)
 
-MODEL_KEYS = ("embedding_dim", "hidden_size", "dropout")  # the rest of a config goes to `fit_model`
+MODEL_KEYS = ("embedding_dim", "hidden_size", "dropout", "cell")  # the rest of a config goes to `fit_model`
 
 
 def evaluate(model, data: Batch, chunk: int = 500) -> dict:
@@ -70,7 +71,7 @@ def fit_model(model, train: Batch, *, valid: Batch | None = None, epochs: int = 
     batches = minibatches(to_device(train, device), batch_size, seed=seed)
     return fit(model, loss_fn, batches, torch.optim.Adam(model.parameters(), lr=lr), epochs, clip=clip,
                evaluate=check, patience=(patience or epochs) if valid is not None else None,
-               progress=progress, desc="LSTM")
+               progress=progress, desc=model.config["cell"].upper())
 
 
 def _new_model(config: dict, n_words: int, n_answers: int, train: Batch, valid: Batch | None,
@@ -86,7 +87,7 @@ def train(config: dict, data, progress=None, device=None) -> tuple[QALSTM, dict]
     """Train a `QALSTM` on bAbI stories as the bAbI paper's baseline → ``(model, result)``.
 
     data: ``(train_stories, test_stories)``. config: any keys of `DEFAULTS` (`TRAIN_PRESET` is the
-    CLI's choice); the last ``valid_share`` of the training questions picks the epoch (the paper
+    CLI's choice; ``cell="rnn"`` trains the plain RNN instead of the LSTM); the last ``valid_share`` of the training questions picks the epoch (the paper
     chose hyperparameters "using the training set"). result: ``{train, test}`` as `evaluate` gives
     them (train on the questions fitted), ``vocab``, ``answers``, ``history``, ``seconds``.
     """
