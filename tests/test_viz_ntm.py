@@ -1,6 +1,8 @@
 """NTM figures and widgets: static functions draw what they are given; the explorers redraw
 when a slider moves (driven here by setting `slider.value`)."""
 
+import dataclasses
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -86,12 +88,22 @@ def test_slot_axis_labels_true_slots_and_marks_the_wrap():
     slots = [3, 2, 1, 0, 127, 126, 125, 124, 123, 122, 121, 120, 119]  # a head walking down through 0
     ax.imshow(np.zeros((len(slots), 4)))
     V.slot_axis(ax, slots, 128)
-    labels = [int(t.get_text()) for t in ax.get_yticklabels()]
-    assert labels == [2, 0, 126, 124, 122, 120]  # 13 rows: every second slot, true numbers
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    # 13 rows: every second slot, true numbers; the seam's own tick replaces the 0 right beside it
+    assert labels == ["2", "0 | 127", "126", "124", "122", "120"]
     for tick, label in zip(ax.get_yticks(), labels):
-        assert slots[int(tick)] == label  # every label is the slot of its row
+        if "|" not in label:
+            assert slots[int(tick)] == int(label)  # every slot label is the slot of its row
+    assert list(ax.get_yticks()) == [1, 3.5, 5, 7, 9, 11]
     assert [line.get_ydata()[0] for line in ax.lines] == [3.5]  # the dashed line between 0 and 127
-    assert [t.get_text() for t in ax.texts] == ["0 | 127"]
+    assert len(ax.texts) == 0  # nothing written on the data
+    plt.close(fig)
+    fig, ax = plt.subplots()
+    slots = [0, 127, 126, 125, 124, 123, 122, 121, 120, 119, 118, 117, 116, 115, 114, 113]
+    ax.imshow(np.zeros((len(slots), 4)))
+    V.slot_axis(ax, slots, 128, every=5)
+    # 0 and 125 sit 0.5 and 2.5 rows from the seam: too close to its label, so left out
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["0 | 127", "120", "115"]
     plt.close(fig)
 
 
@@ -263,12 +275,20 @@ def test_memory_legend_sits_outside_and_seam_label_is_readable():
     fig.canvas.draw()
     legend = ax.get_legend().get_window_extent()
     assert legend.y1 <= ax.get_window_extent().y0   # below the axes: covers no bar and no label
-    seam = [t for t in ax.texts if "|" in t.get_text()]
+    seam = [t for t in ax.get_yticklabels() if "|" in t.get_text()]
     assert [t.get_text() for t in seam] == ["0 | 11"] and seam[0].get_fontsize() >= 10
+    assert seam[0].get_window_extent().x1 <= ax.get_window_extent().x0   # left of the axes, off the data
     write, read = ax.containers   # write bars left of the memory columns, read bars right of them
     width = ax.images[0].get_array().shape[1]
     assert all(p.get_x() + min(p.get_width(), 0) < 0 for p in write)
     assert all(p.get_x() > width - 1 for p in read)
+    plt.close(fig)
+    w = tr.w.clone()
+    w[0, 3, 1] = 1 / 12                       # a write head spread evenly: bars too thin to see
+    fig, ax = plt.subplots(figsize=(4, 5))
+    V.plot_memory(ax, dataclasses.replace(tr, w=w), 3, slots=[2, 1, 0, 11, 10, 9])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "write $w_t$ (left; at most 0.08 here, a sliver)", "read $w_t$ (right)"]   # the legend says so
     plt.close(fig)
 
 
@@ -288,6 +308,11 @@ def test_controller_view_shows_what_the_controller_gets_and_where_the_heads_go()
     assert np.allclose(fig.panels["memory"].images[0].get_array(), tr.memory[0, 5].numpy()[slots])
     for ax in (fig.panels["input"], fig.panels["write"], fig.panels["read"]):   # the dashed delimiter line
         assert [list(line.get_xdata()) for line in ax.lines if line.get_linestyle() == "--"] == [[4, 4]]
+    fig.canvas.draw()
+    label, = [t for t in fig.panels["input"].texts if t.get_text() == "delimiter"]
+    box, title = label.get_window_extent(), fig.panels["input"].title.get_window_extent()
+    assert box.y0 >= fig.panels["input"].get_window_extent().y1 - 1   # above the panel, not on a row
+    assert box.y1 <= title.y0                                          # and below the title
     plt.close(fig)
     with pytest.raises(ValueError, match="r0 must hold 5 values"):
         V.controller_view(tr, b.x, torch.zeros(1, 3))

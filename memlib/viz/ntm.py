@@ -213,21 +213,23 @@ def travel_order(trace, slots, b: int = 0) -> np.ndarray:
     return np.asarray(slots)[::-1].copy() if steps.sum() < 0 else np.asarray(slots)
 
 
-def slot_axis(ax, slots, N: int, *, every: int | None = None, seam_x: float = 0.99) -> None:
+def slot_axis(ax, slots, N: int, *, every: int | None = None) -> None:
     """Label the rows of a slots × … heatmap with their true slot numbers (the multiples of
-    `every`, chosen from the number of rows), and mark where the numbering wraps around
-    (N−1 next to 0) with a dashed line labelled "N−1 | 0" (at `seam_x` in axes fractions, right-aligned)."""
+    `every`, chosen from the number of rows). Where the numbering wraps around (N−1 next to 0), a
+    dashed line runs across the panel and its tick, left of the axes, reads "0 | N−1" (the slots
+    above and below the line, in the order shown); slot labels too close to that tick are left out,
+    so no label sits on the data and none crowds another."""
     slots = [int(i) for i in slots]
     every = every or next(e for n, e in ((12, 1), (24, 2), (60, 5), (10 ** 9, 10)) if len(slots) <= n)
-    rows = [i for i, sl in enumerate(slots) if sl % every == 0]
-    ax.set_yticks(rows)
-    ax.set_yticklabels([slots[r] for r in rows])
-    for i in range(len(slots) - 1):
-        if {slots[i], slots[i + 1]} == {0, N - 1}:
-            ax.axhline(i + 0.5, color=PAPER, ls="--", lw=1.0)
-            ax.text(seam_x, i + 0.5, f"{slots[i]} | {slots[i + 1]}", color=PAPER, fontsize=10, ha="right",
-                    va="center", transform=ax.get_yaxis_transform(),
-                    bbox=dict(facecolor=INK, edgecolor="none", alpha=0.6, pad=1.0))
+    seams = [i + 0.5 for i in range(len(slots) - 1) if {slots[i], slots[i + 1]} == {0, N - 1}]
+    ticks = [(i, str(sl)) for i, sl in enumerate(slots)
+             if sl % every == 0 and all(abs(i - seam) >= 0.75 * every for seam in seams)]
+    ticks += [(seam, f"{slots[int(seam)]} | {slots[int(seam) + 1]}") for seam in seams]
+    ticks.sort()
+    ax.set_yticks([row for row, _ in ticks])
+    ax.set_yticklabels([label for _, label in ticks])
+    for seam in seams:
+        ax.axhline(seam, color=PAPER, ls="--", lw=1.0)
 
 
 UNSCORED = "0.82"  # the axes colour that shows through where nothing is scored (NaN cells)
@@ -296,7 +298,9 @@ def plot_heads(trace, x, y_pred, *, b: int = 0, slots=None, t: int | None = None
 
 
 def plot_memory(ax, trace, t: int, *, b: int = 0, slots=None):
-    """Memory after step t (rows = slots, signed colours) with the step's write/read heads."""
+    """Memory after step t (rows = slots, signed colours) with the step's write/read heads as bars
+    beside it; a head whose largest weight on these slots is below 0.1 says so in its legend entry,
+    since its bars are then only a sliver."""
     N = trace.w.shape[-1]
     slots = travel_order(trace, used_slots(trace, b), b) if slots is None else np.arange(N)[slots]
     mem = _np(trace.memory[b, t + 1])[slots]
@@ -306,13 +310,12 @@ def plot_memory(ax, trace, t: int, *, b: int = 0, slots=None):
     slot_axis(ax, slots, N)
     ww, wr = _np(trace.write_w[b, t, 0])[slots], _np(trace.read_w[b, t, 0])[slots]
     width = mem.shape[1]
-    ax.barh(range(len(ww)), -ww * 3, left=-0.6, color=WRITE_COLOR, height=0.8, label="write $w_t$ (left)")
-    ax.barh(range(len(wr)), wr * 3, left=width - 0.4, color=READ_COLOR, height=0.8, label="read $w_t$ (right)")
+    for w, side, left, color, name in ((-ww, "left", -0.6, WRITE_COLOR, "write"),
+                                        (wr, "right", width - 0.4, READ_COLOR, "read")):
+        faint = f"; at most {np.abs(w).max():.2f} here, a sliver" if np.abs(w).max() < 0.1 else ""
+        ax.barh(range(len(w)), w * 3, left=left, color=color, height=0.8, label=f"{name} $w_t$ ({side}{faint})")
     ax.set_xlim(-3.7, width + 2.7)
     ax.set_xticks(range(0, width, 5))
-    for text in ax.texts:   # the seam label: inside the memory columns, clear of both weighting bars
-        text.set_x((width / 2 + 3.7) / (width + 6.4))
-        text.set_ha("center")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=1, fontsize=10, frameon=False)
     plt.colorbar(ax.images[0], ax=ax, fraction=0.046, pad=0.02, label="memory value")
     return ax
@@ -350,8 +353,9 @@ def controller_view(trace, x, r0, *, b: int = 0, slots=None):
     """Where an NTM's state lives, on one sequence. Left, on one time axis: everything the controller
     gets at step t, the input x_t above the previous read vector r_{t−1} (`r0`, (R, M), the learned
     initial read, at t = 0), then the write and the read weightings (true slot numbers, in the write
-    head's travel order); a dashed line marks the delimiter (the last step with any input). Right: the
-    memory after the delimiter step, with that step's heads (`plot_memory`).
+    head's travel order); a dashed line marks the delimiter (the last step with any input), labelled
+    above the top panel. Right: the memory after the delimiter step, with that step's heads
+    (`plot_memory`).
 
     A feed-forward controller keeps nothing from one step to the next (Graves et al. 2014, §3.4): the
     left panels, plus the memory, are all it has to go on."""
@@ -370,6 +374,7 @@ def controller_view(trace, x, r0, *, b: int = 0, slots=None):
     seen = np.concatenate([xs, r_prev], axis=1).T                    # (in + R·M, T)
     heatmap(axes[0], seen, vmin=-1, vmax=1, cmap=SIGNED_CMAP,
             title="the controller's whole input at step t: $\\mathbf{x}_t$ above $\\mathbf{r}_{t-1}$")
+    axes[0].set_title(axes[0].get_title(), pad=16)                    # room for the delimiter's label
     axes[0].axhline(xs.shape[1] - 0.5, color=INK, lw=1.5)
     axes[0].set_yticks([(xs.shape[1] - 1) / 2, xs.shape[1] + (r.shape[1] - 1) / 2])
     axes[0].set_yticklabels(["$\\mathbf{x}_t$", "$\\mathbf{r}_{t-1}$"])
@@ -379,7 +384,8 @@ def controller_view(trace, x, r0, *, b: int = 0, slots=None):
     for ax in axes:
         ax.axvline(delimiter, color=INK if ax is axes[0] else PAPER, lw=1.0, ls="--")
         time_axis(ax)
-    axes[0].text(delimiter - 0.5, xs.shape[1] + r.shape[1] / 2, "delimiter ", ha="right", va="center", fontsize=10)
+    axes[0].annotate("delimiter", xy=(delimiter, 1), xycoords=("data", "axes fraction"), xytext=(0, 1),
+                     textcoords="offset points", ha="center", va="bottom", fontsize=10)   # above its line
     axes[2].set_xlabel("time step t")
     memory_ax = fig.add_subplot(gs[:, 1])
     plot_memory(memory_ax, trace, delimiter, b=b, slots=slots)
