@@ -269,3 +269,11 @@ def test_gradient_noise_changes_the_run_and_zero_is_none():
             for noise in (0.0, 0.0, 1.0)]
     assert runs[0].history == runs[1].history  # seeded: the same run twice
     assert runs[2].history[-1]["loss"] != runs[0].history[-1]["loss"]
+
+
+def test_failed_counts_tasks_above_five_percent_not_float32_rounding():
+    from memlib.recipes.memn2n import failed
+
+    at_five = float(torch.tensor(50 / 1000, dtype=torch.float32))  # 0.0500000007
+    assert at_five > 0.05 and failed({1: at_five}) == 0
+    assert failed({1: 0.051, 2: 0.0, 3: 0.5, 4: 0.05}) == 2
