@@ -89,11 +89,10 @@ TARGET_SLOT, TARGET_WEIGHT, MAX_BETA = 4, 0.95, 5.0
 def target_weighting(params: dict) -> torch.Tensor:
     """The final weighting (5,) of the notebook's memory, key and previous weighting under `params`
     (beta, g, gamma and a shift in [−1, 1]: 0.3 puts 0.3 on +1 and 0.7 on 0)."""
-    shift = float(params["shift"])
-    s = torch.tensor([max(-shift, 0.0), 1 - abs(shift), max(shift, 0.0)])
-    one = lambda v: torch.tensor([[float(v)]])  # noqa: E731  (batch 1, head 1)
-    return A.address(_KEY[None, None], one(params["beta"]), one(params["g"]), s[None, None],
-                     one(params["gamma"]), _M5[None], _W_PREV[None, None])[0, 0]
+    from memlib.viz.ntm import addressing_stages
+
+    return addressing_stages(_M5, _KEY, _W_PREV, params["beta"], params["g"], float(params["shift"]),
+                             params["gamma"])[-1]
 
 
 def _judge_target(params) -> list[str]:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from memlib.babi.encode import position_encoding, sentence_weights
+from memlib.babi.encode import position_encoding
 from memlib.models.memn2n import MemN2N, MemN2NWeights, trace_of
 
 
@@ -69,7 +69,7 @@ class MemN2NEnsemble(MemN2NWeights):
         S, L = words.shape
         if self.encoding == "pe" and self.pe_variant == "paper":  # weights depend on each sentence's length
             x = tables.index_select(1, words.reshape(-1)).view(E, S, L, width)
-            return (x * sentence_weights(words, self.d, "paper", self.L).repeat(1, 1, width // self.d)).sum(-2)
+            return (x * self.weights(words).repeat(1, 1, width // self.d)).sum(-2)
         if self.encoding == "pe":  # the authors' PE: row j·V + w of the weighted tables is l_j ⊙ table[w]
             l = position_encoding(self.L, self.d, "matlab", words.device)[:L].repeat(1, width // self.d)  # noqa: E741
             tables = (tables.unsqueeze(1) * l.view(1, L, 1, width)).view(E, L * V, width)

@@ -205,12 +205,20 @@ def used_slots(trace, b: int = 0, threshold: float = 0.05, pad: int = 1) -> np.n
     return (first + np.arange(length)) % N
 
 
-def travel_order(trace, slots, b: int = 0) -> np.ndarray:
-    """`slots` in the order the write head visits them: reversed when it walks down the tape."""
+def travel_order(trace, slots=None, b: int = 0) -> np.ndarray:
+    """`slots` (default: `used_slots`) in the order the write head visits them: reversed when it walks down the tape."""
+    if slots is None:
+        slots = used_slots(trace, b)
     pos = _np(trace.write_w[b, :, 0]).argmax(-1)
     N = trace.w.shape[-1]
     steps = (np.diff(pos) + N // 2) % N - N // 2  # each move, as a signed circular step
     return np.asarray(slots)[::-1].copy() if steps.sum() < 0 else np.asarray(slots)
+
+
+def last_input_step(x: np.ndarray) -> int:
+    """The last step of ``x (T, inputs)`` with any input (the delimiter on the copy tasks); −1 if none."""
+    active = np.flatnonzero(np.abs(x).sum(-1) > 0)
+    return int(active[-1]) if len(active) else -1
 
 
 def slot_axis(ax, slots, N: int, *, every: int | None = None) -> None:
@@ -261,7 +269,7 @@ def plot_heads(trace, x, y_pred, *, b: int = 0, slots=None, t: int | None = None
     `slots`: a slice or index array of the memory slots to show (default: the used ones, in the
     order the write head visits them, so its path runs down the picture)."""
     N = trace.w.shape[-1]
-    slots = travel_order(trace, used_slots(trace, b), b) if slots is None else np.arange(N)[slots]
+    slots = travel_order(trace, b=b) if slots is None else np.arange(N)[slots]
     if axes is None:
         fig, axes = plt.subplots(3, 2, figsize=(10, 6.8), sharex=True,
                                  gridspec_kw=dict(height_ratios=[1, 1, 1.7]))
@@ -269,8 +277,7 @@ def plot_heads(trace, x, y_pred, *, b: int = 0, slots=None, t: int | None = None
     for ax in axes.flat:
         ax.clear()
     if mask is None:
-        active = np.flatnonzero(np.abs(_np(x[b])).sum(-1) > 0)
-        scored = np.arange(x.shape[1]) > (active[-1] if len(active) else -1)
+        scored = np.arange(x.shape[1]) > last_input_step(_np(x[b]))
     else:
         scored = _np(mask[b]).astype(bool)
     x, y_pred = _np(x[b]).T, scored_only(torch.sigmoid(torch.as_tensor(y_pred[b])), scored).T
@@ -302,7 +309,7 @@ def plot_memory(ax, trace, t: int, *, b: int = 0, slots=None):
     beside it; a head whose largest weight on these slots is below 0.1 says so in its legend entry,
     since its bars are then only a sliver."""
     N = trace.w.shape[-1]
-    slots = travel_order(trace, used_slots(trace, b), b) if slots is None else np.arange(N)[slots]
+    slots = travel_order(trace, b=b) if slots is None else np.arange(N)[slots]
     mem = _np(trace.memory[b, t + 1])[slots]
     ax.clear()
     heatmap(ax, mem, vmin=-1, vmax=1, cmap=SIGNED_CMAP, colorbar=False,
@@ -323,7 +330,7 @@ def plot_memory(ax, trace, t: int, *, b: int = 0, slots=None):
 
 def heads_figure(trace, x, y_pred, t: int, *, b: int = 0, slots=None):
     """Fig. 6 panels with step `t` marked (`plot_heads`), and the memory after step t on the right."""
-    slots = travel_order(trace, used_slots(trace, b), b) if slots is None else slots
+    slots = travel_order(trace, b=b) if slots is None else slots
     fig = plt.figure(figsize=(10, 6.5))
     gs = fig.add_gridspec(3, 3, width_ratios=[1, 1, 0.8], height_ratios=[1, 1, 1.6])
     axes = np.array([[fig.add_subplot(gs[i, j]) for j in range(2)] for i in range(3)])
@@ -339,7 +346,7 @@ class HeadsExplorer(Explorer):
 
     def __init__(self, trace, x, y_pred, b: int = 0, t: int = 0):
         self.trace, self.x, self.y_pred, self.b = trace, x, y_pred, b
-        self.slots = travel_order(trace, used_slots(trace, b), b)
+        self.slots = travel_order(trace, b=b)
         T = trace.w.shape[1]
         super().__init__({"t": Slider("time t", 0, T - 1, t, continuous=False)})
 
@@ -360,13 +367,12 @@ def controller_view(trace, x, r0, *, b: int = 0, slots=None):
     A feed-forward controller keeps nothing from one step to the next (Graves et al. 2014, §3.4): the
     left panels, plus the memory, are all it has to go on."""
     N = trace.w.shape[-1]
-    slots = travel_order(trace, used_slots(trace, b), b) if slots is None else np.arange(N)[slots]
+    slots = travel_order(trace, b=b) if slots is None else np.arange(N)[slots]
     xs, r = _np(x[b]), _np(trace.r[b]).reshape(trace.r.shape[1], -1)  # (T, in), (T, R·M)
     if _np(r0).size != r.shape[1]:
         raise ValueError(f"r0 must hold {r.shape[1]} values (R × M), got {_np(r0).size}")
     r_prev = np.concatenate([_np(r0).reshape(1, -1), r[:-1]])        # what step t reads in: r_{t−1}
-    active = np.flatnonzero(np.abs(xs).sum(-1) > 0)
-    delimiter = int(active[-1]) if len(active) else 0
+    delimiter = max(last_input_step(xs), 0)
     fig = plt.figure(figsize=(10, 6.4))
     gs = fig.add_gridspec(3, 2, width_ratios=[1.55, 0.75], height_ratios=[1.25, 1, 1])
     axes = [fig.add_subplot(gs[0, 0])]
@@ -409,7 +415,7 @@ def plot_episode(batch, logits, trace, *, b: int = 0, title: str = "", task: str
     `task` names what the extra input channels carry (`CHANNELS`). Target and output are grey
     where nothing is scored."""
     N = trace.w.shape[-1]
-    slots = travel_order(trace, used_slots(trace, b), b)
+    slots = travel_order(trace, b=b)
     x, y = _np(batch.x[b]).T, scored_only(batch.y[b], batch.mask[b]).T
     out = scored_only(torch.sigmoid(logits[b]), batch.mask[b]).T
     fig, axes = plt.subplots(5, 1, figsize=(9, 9.5), sharex=True,
