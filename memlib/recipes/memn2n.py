@@ -151,7 +151,8 @@ def noisy_time(lengths: torch.Tensor, M: int, E: int, generator=None) -> torch.T
     gap = (torch.rand(E, B, K, generator=generator, device=device) * (n + 1)).floor().long()  # (E, B, K) gap 0..n
     gap = gap.masked_fill(torch.arange(K, device=device).view(1, 1, K) >= k, M + 1)  # unused: beyond every sentence
     rank = (n - 1 - torch.arange(M, device=device).view(1, 1, M)).clamp(min=0)  # (1, B, M) 0 = most recent slot
-    before = (gap.unsqueeze(2) <= rank.unsqueeze(3)).sum(-1)  # (E, B, M) blanks more recent than the slot
+    per_gap = torch.zeros(E, B, M + 2, dtype=torch.long, device=device).scatter_add_(2, gap, torch.ones_like(gap))
+    before = per_gap.cumsum(2).gather(2, rank.expand(E, B, M))  # (E, B, M) blanks in gaps 0..rank: more recent
     return (rank + before).clamp(max=M - 1)
 
 
