@@ -106,3 +106,23 @@ def test_paper_flag_restores_the_papers_recipe(babi_folder, capsys):
     code, out, _ = run(capsys, "memn2n", "train", "--data", str(babi_folder), "--tasks", "1", "--paper",
                        "--restarts", "2", "--epochs", "1", "--json")
     assert code == 0 and json.loads(out.strip().splitlines()[-1])["model"].endswith("(paper recipe)")
+
+
+def test_a_task_at_exactly_5_percent_is_not_marked_failed(babi_folder, capsys, monkeypatch):
+    import torch
+
+    import memlib.recipes.memn2n as recipe
+    from memlib.models.memn2n import MemN2N
+
+    at_5 = float(torch.tensor(50 / 1000))  # 50 wrong of 1,000 in float32: 0.0500000007
+    assert at_5 > 0.05
+    model = MemN2N(5, 2, d=4, hops=1, answer_words=[1, 2])
+    fake = lambda root, task, **kw: (type("Fit", (), {"model": model})(),  # noqa: E731
+                                     {"test_error": at_5 if task == 1 else 0.051, "train_error": 0.0,
+                                      "valid_error": 0.0, "seconds": 0.1}, None)
+    monkeypatch.setattr(recipe, "run_task", fake)
+    code, out, err = run(capsys, "memn2n", "train", "--data", str(babi_folder), "--tasks", "1,2", "--json")
+    assert code == 0
+    lines = err.splitlines()  # with --json, the per-task lines go to stderr
+    assert "task  1: test error   5.0 %  ok" in lines[0] and "task  2: test error   5.1 %  FAIL" in lines[1]
+    assert json.loads(out.strip().splitlines()[-1])["failed"] == 1

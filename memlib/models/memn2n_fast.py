@@ -9,11 +9,11 @@ as per number:
   summed loss gives each restart its own gradient;
 - the input is a table of distinct sentences (``Batch.distinct``): each is embedded once, and
   ``uᵀm_i`` and ``Σ_i p_i c_i`` pick their rows, instead of embedding every slot of every story;
-- all embedding tables sit side by side (``tables``: ``(E, V, n·d)``, block j is ``emb[j]``), so
-  one `F.embedding_bag` embeds the sentences and the questions for every restart and hop at
-  once; the temporal rows ``T_A``, ``T_C`` and a zero row join the embedded sentences in one
-  table of *keys*, and each slot's score ``uᵀ(A x_i + T_A(i))`` is two entries of ``u · keys``
-  added up;
+- all embedding tables sit side by side (``tables``: ``(V, E, n·d)``, block j is ``emb[j]``), so
+  one `F.embedding_bag` embeds the sentences for every restart and hop at once (and a second
+  one the questions, with B alone); the temporal rows ``T_A``, ``T_C`` and a zero row join the
+  embedded sentences in one table of *keys*, and each slot's score ``uᵀ(A x_i + T_A(i))`` is
+  two entries of ``u · keys`` added up;
 - the empty slots (`null_memories`) are one more row of score ``log(n_empty)``: a plain
   softmax over ``M + 1`` rows gives the slots their share and the empty slots theirs;
 - scores and attention are laid out ``(E, M + 1, B)``, the softmax over dim 1, and the loss
