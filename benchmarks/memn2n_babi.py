@@ -261,10 +261,7 @@ def selection(data, tasks, restarts: int = 20, seed: int = 0) -> str:
         d = memn2n.load_data(data, [task])
         _, fit = memn2n.train({**memn2n.PER_TASK, "restarts": restarts, "keep": "best_valid", "seed": seed}, d,
                               device="cpu")
-        gen = torch.Generator().manual_seed(seed)  # the recipe's validation split
-        perm = torch.randperm(len(d.train), generator=gen)
-        n_valid = int(round(len(d.train) * memn2n.DEFAULTS["valid_fraction"]))
-        valid, part = d.train[perm[:n_valid]], d.train[perm[n_valid:]]
+        part, valid = memn2n.split(d.train, memn2n.DEFAULTS["valid_fraction"], torch.Generator().manual_seed(seed))
         runs[task] = {}
         for weights in ("best_valid", "last"):
             if weights == "last":

@@ -13,6 +13,7 @@ from memlib.recipes.memn2n import (
     errors,
     evaluate,
     noisy_time,
+    split,
     to_checkpoint,
     train,
 )
@@ -68,6 +69,19 @@ def test_batch_embeds_only_the_batch_sentences():
     sentences, rows = t[torch.tensor([0])].distinct()
     assert sentences.shape[0] == 3  # empty row + 2 sentences of the first question
     assert torch.equal(sentences[rows[0, :2]], t.sentences[t.rows[0, :2]])
+
+
+def test_split_holds_out_a_fraction_and_train_uses_it():
+    s, vocab, answers, t = tiny()
+    big = encode(s * 10, vocab, answers, memory_size=4)  # 40 questions
+    part, valid = split(big, 0.1, torch.Generator().manual_seed(3))
+    assert (len(part), len(valid)) == (36, 4)
+    again, valid2 = split(big, 0.1, torch.Generator().manual_seed(3))
+    assert torch.equal(valid.queries, valid2.queries) and torch.equal(part.answers, again.answers)
+    result = fit(big, vocab=vocab, answers=answers, restarts=2, epochs=2, seed=3)
+    v_err, _ = errors(result.ensemble, valid)  # `train` held out exactly this split for its seed
+    t_err, _ = errors(result.ensemble, part)
+    assert v_err.tolist() == result.valid_error and t_err.tolist() == result.train_error
 
 
 def test_noisy_time_keeps_order_and_leaves_gaps():

@@ -212,9 +212,8 @@ def train(config: dict, data: Data, progress=None, device=None) -> tuple[MemN2N,
     torch.manual_seed(o["seed"])
     gen = torch.Generator(device=device).manual_seed(o["seed"])
     whole, E = to_device(data.train, device), o["restarts"]
-    n_valid = int(round(len(whole) * o["valid_fraction"]))
-    perm = torch.randperm(len(whole), generator=gen, device=device)
-    valid, part = whole[perm[:n_valid]], whole[perm[n_valid:]]
+    part, valid = split(whole, o["valid_fraction"], gen)
+    n_valid = len(valid)
     with device:  # the weights are born on the device
         model = MemN2NEnsemble(len(data.vocab), len(data.answers), memory_size=whole.rows.shape[1],
                                sentence_size=whole.sentences.shape[1], ensemble=E, words=data.vocab.words,
@@ -233,6 +232,17 @@ def train(config: dict, data: Data, progress=None, device=None) -> tuple[MemN2N,
     fit = Fit(model.member(best), model, best, t_err.tolist(), v_err.tolist(), ls_epochs.tolist(), history,
               _time.perf_counter() - start, t_loss.tolist(), v_loss.tolist(), last)
     return fit.model, fit
+
+
+def split(batch: Batch, valid_fraction: float, gen) -> tuple[Batch, Batch]:
+    """The recipe's held-out split of the training questions: ``(training part, validation part)``.
+
+    A random ``valid_fraction`` of the questions (rounded), drawn by `gen`, is held out: `train`
+    draws it first from a generator seeded with its ``seed``, so the same seed gives the same split.
+    """
+    n_valid = int(round(len(batch) * valid_fraction))
+    perm = torch.randperm(len(batch), generator=gen, device=gen.device)
+    return batch[perm[n_valid:]], batch[perm[:n_valid]]
 
 
 def selection_key(select: str, t_err, t_loss, v_err, v_loss) -> torch.Tensor:
