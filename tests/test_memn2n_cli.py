@@ -126,3 +126,35 @@ def test_a_task_at_exactly_5_percent_is_not_marked_failed(babi_folder, capsys, m
     lines = err.splitlines()  # with --json, the per-task lines go to stderr
     assert "task  1: test error   5.0 %  ok" in lines[0] and "task  2: test error   5.1 %  FAIL" in lines[1]
     assert json.loads(out.strip().splitlines()[-1])["failed"] == 1
+
+
+def test_also_trains_every_configuration_and_keeps_one_restart_per_task(babi_folder, capsys):
+    from memlib.cli import build_parser
+    from memlib.cli.memn2n import command
+
+    argv = ["memn2n", "train", "--data", str(babi_folder), "--tasks", "1,2", "--restarts", "2", "--epochs", "2",
+            "--hops", "1", "--also", "--joint --dim 8", "--json"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0
+    result = json.loads(out.strip().splitlines()[-1])
+    names = list(result["configurations"])
+    assert len(names) == 2 and "joint d=8" in names[1] and result["model"].startswith(names[0] + " | ")
+    for task, row in result["tasks"].items():
+        assert row["chosen"] in names and set(row["own"]) == set(names) and 0 <= row["restart"] < 2
+        assert f"task  {task}: test error" in err  # progress on stderr with --json
+    for name in names:  # each configuration alone: its own table from the same run
+        alone = [result["tasks"][t]["own"][name] for t in ("1", "2")]
+        assert result["configurations"][name]["mean_error"] == pytest.approx(sum(alone) / 2, abs=0.01)
+    args = build_parser().parse_args(argv)
+    assert "--also '--joint --dim 8'" in command(args) and "--also" not in command(args, extras=False)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--also", "--tasks 2"], "--tasks is shared by every configuration"),
+    (["--also=--joint", "--paper"], "drop --paper"),
+    (["--also=--joint", "--also=--joint"], "repeats a configuration"),
+    (["--also", "--joint 'x"], "No closing quotation"),
+])
+def test_also_refuses_what_it_cannot_compare(babi_folder, capsys, extra, message):
+    code, _, err = run(capsys, "memn2n", "train", "--data", str(babi_folder), "--tasks", "1", *extra)
+    assert code == 2 and message in err

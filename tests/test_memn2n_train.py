@@ -291,3 +291,36 @@ def test_failed_counts_tasks_above_five_percent_not_float32_rounding():
     at_five = float(torch.tensor(50 / 1000, dtype=torch.float32))  # 0.0500000007
     assert at_five > 0.05 and failed({1: at_five}) == 0
     assert failed({1: 0.051, 2: 0.0, 3: 0.5, 4: 0.05}) == 2
+
+
+def test_split_index_holds_out_each_tasks_share_as_a_one_task_run_would():
+    from memlib.recipes.memn2n import split_index
+
+    kept, held = split_index(40, 0.1, torch.Generator().manual_seed(5))  # one task: the first draw of the seed
+    perm = torch.randperm(40, generator=torch.Generator().manual_seed(5))
+    assert torch.equal(held, perm[:4]) and torch.equal(kept, perm[4:])
+    tasks = torch.tensor([1] * 40 + [2] * 30)  # two tasks, each in one block
+    kept, held = split_index(70, 0.1, torch.Generator().manual_seed(5), tasks)
+    alone_kept, alone_held = split_index(30, 0.1, torch.Generator().manual_seed(5))
+    assert torch.equal(held, torch.cat([perm[:4], 40 + alone_held]))  # task 2: 3 of 30, as if alone
+    assert torch.equal(kept, torch.cat([perm[4:], 40 + alone_kept]))
+    assert sorted(torch.cat([kept, held]).tolist()) == list(range(70))
+
+
+def test_choose_keeps_the_lowest_validation_error_among_every_restart_of_every_configuration():
+    from memlib.recipes.memn2n import choose, task_errors
+
+    s, vocab, answers, t = tiny()
+    big = encode(s * 10, vocab, answers, memory_size=4)  # 40 questions, all of "task 1"
+    data = Data(vocab, answers, big, t, torch.ones(len(t), dtype=torch.long), torch.ones(len(big), dtype=torch.long))
+    runs = {name: (train(dict(hops=1, d=4, restarts=3, epochs=e, seed=3), data, device="cpu")[1], data)
+            for name, e in (("short", 1), ("long", 6))}
+    for fit_, _ in runs.values():  # the same held-out questions as `train` used: the same errors
+        t_err, _, v_err, _ = task_errors(fit_, data, 1)
+        assert t_err.tolist() == pytest.approx(fit_.train_error) and v_err.tolist() == pytest.approx(fit_.valid_error)
+    assert torch.equal(runs["short"][0].valid_index, runs["long"][0].valid_index)
+    kept = choose(1, runs)
+    every = [(v, n, r) for n, (f, _) in runs.items() for r, v in enumerate(f.valid_error)]
+    assert kept["valid_error"] == pytest.approx(min(every)[0])
+    assert runs[kept["chosen"]][0].valid_error[kept["restart"]] == pytest.approx(kept["valid_error"])
+    assert kept["test_error"] == pytest.approx(evaluate(kept["model"], t)["error"])

@@ -52,12 +52,21 @@ def register(subparsers) -> None:
     p.add_argument("--decay-every", type=positive(int),
                    help="halve the learning rate every N epochs (default 25 per task, 15 joint; 5 with --size 10k)")
     p.add_argument("--batch-size", type=positive(int), default=32, help="batch size (default 32)")
+    p.add_argument("--also", metavar="FLAGS", action="append", default=[],
+                   help="one more configuration, given as flags on top of this command's (e.g. --also '--joint "
+                        "--restarts 10', or --also=--joint for a single flag); repeatable. Every configuration trains, and each task keeps the restart "
+                        "with the lowest validation error among all of them (the same held-out questions)")
     p.add_argument("--save", metavar="FILE", help="write the kept model(s) to one checkpoint (.pt) with the command")
     add_run_flags(p, train)
+    p.set_defaults(parser=p)
 
 
-def command(args) -> str:
-    """The `memlib memn2n train …` command that recreates this run."""
+#: flags an --also configuration may not change: every configuration trains on the same data and split
+SHARED = ("--data", "--size", "--test-data", "--tasks", "--seed", "--also", "--save", "--json", "--device")
+
+
+def command(args, extras: bool = True) -> str:
+    """The `memlib memn2n train …` command that recreates this run (without --also and --save if not `extras`)."""
     parts = ["memlib", "memn2n", "train", "--data", args.data, "--tasks", tasks_text(args.tasks),
              "--hops", args.hops, "--encoding", args.encoding, "--tying", args.tying, "--seed", args.seed]
     for flag, on in (("--joint", args.joint), ("--paper", args.paper), ("--relu", args.relu)):
@@ -66,13 +75,14 @@ def command(args) -> str:
     for flag, on in (("--no-ls", args.ls), ("--no-rn", args.rn), ("--no-te", args.te), ("--masked-empty", args.null)):
         if not on:
             parts.append(flag)
-    for flag, value, default in [("--pe-variant", args.pe_variant, "matlab"), ("--size", args.size, "1k"),
+    for flag, value, default in ([("--pe-variant", args.pe_variant, "matlab"), ("--size", args.size, "1k"),
                                  ("--test-data", args.test_data, None), ("--epochs", args.epochs, None),
                                  ("--dim", args.dim, None), ("--batch-size", args.batch_size, 32),
                                  ("--restarts", args.restarts, None), ("--select", args.select, None),
                                  ("--keep", args.keep, None), ("--grad-noise", args.grad_noise, None),
-                                 ("--decay-every", args.decay_every, None),
-                                 ("--save", args.save, None)]:
+                                 ("--decay-every", args.decay_every, None)]
+                                 + [("--also", also, None) for also in (args.also if extras else [])]
+                                 + [("--save", args.save if extras else None, None)]):
         if value != default:
             parts += [flag, value]
     return " ".join(shlex.quote(str(p)) for p in parts)
@@ -88,15 +98,22 @@ def train(args) -> int:
 
     memlib.setup(args.seed)
     settings = _settings(args)
+    variants = _variants(args) if args.also else None
     start, cpu_start = time.perf_counter(), time.process_time()
     try:
-        results, models = _run(args, settings, show=not args.json)
+        if variants:
+            results, models = _run_chosen(args, variants, show=not args.json)
+        else:
+            results, models = _run(args, settings, show=not args.json)
     except (BabiFormatError, KeyError) as exc:
         raise UsageError(str(exc)) from None
-    label = f"MemN2N {args.hops} hop{'s' if args.hops > 1 else ''} {args.encoding.upper()}" + \
-        "".join(f" {n}" for n, on in (("LS", args.ls), ("LW", args.tying == "layerwise"), ("RN", args.rn)) if on) + \
-        (" ReLU" if args.relu else "") + (" joint" if args.joint else "") + (" (paper recipe)" if args.paper else "")
+    label = _label(args) if not variants else \
+        " | ".join(variants) + ": per task, the restart of lowest validation error among all"
     out = table(results, label, start, cpu_start)
+    if variants:  # each configuration alone, as it would keep its own restart
+        own = {name: {t: r["own"][name] for t, r in results.items()} for name in variants}
+        out["configurations"] = {name: {"mean_error": round(sum(e.values()) / len(e), 2),
+                                        "failed": sum(v > 5.0 for v in e.values())} for name, e in own.items()}
     if not args.json:
         print_table(out)
     if args.save:
@@ -106,6 +123,64 @@ def train(args) -> int:
     if args.json:
         emit_json(out)
     return 0
+
+
+def _label(args) -> str:
+    """The model's name in the table, e.g. ``MemN2N 3 hops PE LS RN joint``."""
+    return f"MemN2N {args.hops} hop{'s' if args.hops > 1 else ''} {args.encoding.upper()}" + \
+        "".join(f" {n}" for n, on in (("LS", args.ls), ("LW", args.tying == "layerwise"), ("RN", args.rn)) if on) + \
+        (" ReLU" if args.relu else "") + (" joint" if args.joint else "") + (" (paper recipe)" if args.paper else "")
+
+
+def _variants(args) -> dict:
+    """``{label: recipe settings}`` of this command and of each --also configuration (flags on top of it)."""
+    base = shlex.split(command(args, extras=False))[3:]
+    parsed = [args]
+    for also in args.also:
+        try:
+            flags = shlex.split(also)
+        except ValueError as exc:
+            raise UsageError(f"--also {also!r}: {exc}") from None
+        shared = [f for f in flags if f.split("=")[0] in SHARED]
+        if shared:
+            raise UsageError(f"--also {also!r}: {shared[0]} is shared by every configuration; give it once, "
+                             f"outside --also")
+        parsed.append(args.parser.parse_args(base + flags))
+    variants = {}
+    for a in parsed:
+        settings = _settings(a)
+        if settings.get("select", "valid") != "valid":
+            raise UsageError("--also keeps the restart of lowest validation error across configurations: "
+                             "drop --paper and --select train (use --restarts 10 for the paper's number)")
+        name = _label(a) + (f" d={a.dim}" if a.dim else "") + (f" {a.epochs} epochs" if a.epochs else "")
+        if name in variants:
+            raise UsageError(f"--also repeats a configuration: {name}")
+        variants[name] = {**settings, "joint": a.joint}
+    return variants
+
+
+def _run_chosen(args, variants: dict, show: bool) -> tuple[dict, dict]:
+    """Train every configuration and keep one restart per task among all (`recipes.memn2n.run_chosen`)."""
+    from memlib.recipes.memn2n import failed, run_chosen
+
+    shared = ("device", "size", "test_root")
+    first = next(iter(variants.values()))
+    configs = {name: {k: v for k, v in s.items() if k not in shared} for name, s in variants.items()}
+
+    def report(task, r):
+        mark = "FAIL" if failed({task: r["test_error"]}) else "ok"
+        own = ", ".join(f"{name}: {100 * e:.1f}" for name, e in r["own"].items())
+        print(f"task {task:2d}: test error {100 * r['test_error']:5.1f} %  {mark:4s}  (kept: {r['chosen']}, "
+              f"restart {r['restart']}, validation {100 * r['valid_error']:.1f} %; each alone: {own})", flush=True,
+              file=sys.stdout if show else sys.stderr)
+
+    chosen = run_chosen(args.data, args.tasks, configs, size=first["size"], test_root=first["test_root"],
+                        device=first["device"], report=report)
+    results = {task: {"test_error": round(100 * r["test_error"], 1), "train_error": round(100 * r["train_error"], 1),
+                      "valid_error": round(100 * r["valid_error"], 1), "chosen": r["chosen"], "restart": r["restart"],
+                      "own": {name: round(100 * e, 1) for name, e in r["own"].items()}}
+               for task, r in chosen.items()}
+    return results, {str(task): r["model"] for task, r in chosen.items()}
 
 
 def _settings(args) -> dict:

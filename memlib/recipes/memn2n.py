@@ -48,6 +48,13 @@ from 67.7 to 8.9 % test error on task 19 of generated 10k data and from 9.6 (the
 to 3.8 % on task 3 (`data/results/memn2n_babi10k.json`). It is not the default yet: it costs five
 times as much, and it has been measured on a few tasks only.
 
+Jointly trained models (`run_joint`) hold out 10 % of each task's questions, the very questions a
+per-task run with the same seed holds out (`split_index`), so that `run_chosen` (``--also`` in the
+CLI) can judge a joint model and per-task models of one task on the same unseen questions and keep,
+per task, the restart of lowest validation error among all of them: model selection on held-out
+data, as among the restarts of one configuration, over configurations that the paper reports
+side by side.
+
 The restarts train as one `MemN2NEnsemble` over tables of distinct sentences, with all
 parameters in one flat buffer (`FlatSGD`) so that an SGD step is a few tensor operations
 (``benchmarks/memn2n_babi.py --compare`` times it against the code before); the kept restart
@@ -95,6 +102,7 @@ class Data:
     train: Batch
     test: Batch
     test_tasks: torch.Tensor  # (N_test,) the bAbI task of each test question
+    train_tasks: torch.Tensor = None  # (N_train,) the bAbI task of each training question
 
 
 @dataclass
@@ -112,6 +120,7 @@ class Fit:
     train_loss: list = field(default_factory=list)  # per restart, per question
     valid_loss: list = field(default_factory=list)  # per restart, per question
     last_state: dict = field(default_factory=dict)  # the ensemble's weights after the last epoch
+    valid_index: torch.Tensor = None  # which questions of ``data.train`` were held out (the rest trained)
 
 
 def build_vocab(samples) -> tuple[Vocab, list[str]]:
@@ -127,9 +136,11 @@ def load_data(root, tasks, size: str = "1k", test_root=None, memory_size: int = 
     """The train and test questions of bAbI `tasks` (official or generated files), encoded together."""
     from memlib.babi.format import load_task
 
-    train_s, test_s, test_tasks = [], [], []
+    train_s, test_s, train_tasks, test_tasks = [], [], [], []
     for task in tasks:
-        train_s += samples(load_task(root, task, "train", size), memory_size)
+        train = samples(load_task(root, task, "train", size), memory_size)
+        train_s += train
+        train_tasks += [task] * len(train)
         test = samples(load_task(test_root or root, task, "test", size), memory_size)
         test_s += test
         test_tasks += [task] * len(test)
@@ -137,7 +148,7 @@ def load_data(root, tasks, size: str = "1k", test_root=None, memory_size: int = 
     L = longest_sentence(train_s + test_s)
     M = min(memory_size, max(len(s.memories) for s in train_s + test_s))  # as the authors' code
     return Data(vocab, answers, encode(train_s, vocab, answers, M, L), encode(test_s, vocab, answers, M, L),
-                torch.tensor(test_tasks))
+                torch.tensor(test_tasks), torch.tensor(train_tasks))
 
 
 def noisy_time(lengths: torch.Tensor, M: int, E: int, generator=None) -> torch.Tensor:
@@ -217,7 +228,8 @@ def train(config: dict, data: Data, progress=None, device=None) -> tuple[MemN2N,
     torch.manual_seed(o["seed"])
     gen = torch.Generator(device=device).manual_seed(o["seed"])
     whole, E = to_device(data.train, device), o["restarts"]
-    part, valid = split(whole, o["valid_fraction"], gen)
+    kept, held = split_index(len(whole), o["valid_fraction"], gen, data.train_tasks)
+    part, valid = whole[kept.to(device)], whole[held.to(device)]
     n_valid = len(valid)
     with device:  # the weights are born on the device
         model = MemN2NEnsemble(len(data.vocab), len(data.answers), memory_size=whole.rows.shape[1],
@@ -235,19 +247,38 @@ def train(config: dict, data: Data, progress=None, device=None) -> tuple[MemN2N,
     v_err, v_loss = errors(model, valid) if n_valid else (torch.zeros(E, device=device),) * 2
     best = int(torch.argmin(selection_key(o["select"], t_err, t_loss, v_err, v_loss)))
     fit = Fit(model.member(best), model, best, t_err.tolist(), v_err.tolist(), ls_epochs.tolist(), history,
-              _time.perf_counter() - start, t_loss.tolist(), v_loss.tolist(), last)
+              _time.perf_counter() - start, t_loss.tolist(), v_loss.tolist(), last, held)
     return fit.model, fit
 
 
-def split(batch: Batch, valid_fraction: float, gen) -> tuple[Batch, Batch]:
-    """The recipe's held-out split of the training questions: ``(training part, validation part)``.
+def split_index(n: int, valid_fraction: float, gen, tasks=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The recipe's held-out split of `n` training questions: ``(trained on, held out)`` indices (CPU).
 
     A random ``valid_fraction`` of the questions (rounded), drawn by `gen`, is held out: `train`
     draws it first from a generator seeded with its ``seed``, so the same seed gives the same split.
+    With `tasks` (the task of each question, each task's questions in one block), every task holds
+    out its own fraction, drawn from `gen`'s state as it was on entry: exactly the questions that a
+    one-task run with the same seed holds out, in the same order. A joint model and the per-task
+    models of one seed are then judged on the same held-out questions (`choose`), which none of
+    them trained on.
     """
-    n_valid = int(round(len(batch) * valid_fraction))
-    perm = torch.randperm(len(batch), generator=gen, device=gen.device)
-    return batch[perm[n_valid:]], batch[perm[:n_valid]]
+    if tasks is None or len(tasks) != n:
+        tasks = torch.zeros(n, dtype=torch.long, device="cpu")
+    state, kept, held = gen.get_state(), [], []
+    for task in tasks.unique(sorted=True):
+        gen.set_state(state)  # each task draws as if it were alone
+        index = (tasks == task).nonzero().squeeze(1)
+        perm = index[torch.randperm(len(index), generator=gen, device=gen.device).cpu()]
+        n_valid = int(round(len(index) * valid_fraction))
+        kept.append(perm[n_valid:])
+        held.append(perm[:n_valid])
+    return torch.cat(kept), torch.cat(held)
+
+
+def split(batch: Batch, valid_fraction: float, gen) -> tuple[Batch, Batch]:
+    """The recipe's held-out split of the one-task questions `batch`: ``(training part, validation part)``."""
+    kept, held = split_index(len(batch), valid_fraction, gen)
+    return batch[kept.to(batch.answers.device)], batch[held.to(batch.answers.device)]
 
 
 def selection_key(select: str, t_err, t_loss, v_err, v_loss) -> torch.Tensor:
@@ -387,6 +418,84 @@ def run_joint(root, tasks, *, size: str = "1k", test_root=None, memory_size: int
     wrong = (predictions(model, data.test) != data.test.answers.to(model_device(fit.ensemble))).cpu()
     per_task = {task: float(wrong[data.test_tasks == task].float().mean()) for task in tasks}
     return fit, per_task, (data.train, data.test)
+
+
+def run_chosen(root, tasks, variants: dict, *, size: str = "1k", test_root=None, memory_size: int = 50,
+               device=None, report=None) -> dict:
+    """Train every configuration of `variants` and keep, per task, one restart among all of them.
+
+    variants: ``{name: config}``; a config with ``joint=True`` trains one model on all `tasks`
+    (the joint schedule), any other one model per task. Every model of a task is judged on the
+    same held-out 10 % of that task's training questions (`split_index`), and `choose` keeps the
+    restart with the lowest validation error (then training error, then validation loss) among
+    every restart of every configuration. `report` (optional) is called with each task's result.
+    Returns ``{task: {"test_error", "valid_error", "train_error", "chosen", "restart", "model",
+    "own": {name: test error of the restart that configuration alone would keep}}}``.
+    """
+    joint = {}
+    for name, config in variants.items():
+        if config.get("joint"):
+            data = load_data(root, tasks, size, test_root, memory_size)
+            settings = {**(JOINT_10K if size == "10k" else JOINT), **without(config, "joint")}
+            joint[name] = (train(settings, data, device=device)[1], data)
+    results = {}
+    for task in tasks:
+        candidates = {}
+        for name, config in variants.items():
+            if name in joint:
+                candidates[name] = joint[name]
+                continue
+            data = load_data(root, [task], size, test_root, memory_size)
+            settings = {**(PER_TASK_10K if size == "10k" else PER_TASK), **without(config, "joint")}
+            candidates[name] = (train(settings, data, device=device)[1], data)
+        results[task] = choose(task, candidates)
+        results[task]["own"] = {name: task_test_error(fit.model, data, task) for name, (fit, data) in candidates.items()}
+        if report is not None:
+            report(task, results[task])
+    return results
+
+
+def without(config: dict, *keys) -> dict:
+    """`config` without `keys`."""
+    return {k: v for k, v in config.items() if k not in keys}
+
+
+def task_errors(fit: Fit, data: Data, task: int) -> tuple[torch.Tensor, ...]:
+    """Every restart's training error and loss, validation error and loss on `task`'s questions: four (E,) tensors.
+
+    The training part and the held-out part are those `train` used (``fit.valid_index``), restricted to `task`.
+    """
+    tasks = data.train_tasks
+    held = torch.zeros(len(tasks), dtype=torch.bool, device="cpu")
+    held[fit.valid_index] = True
+    device = model_device(fit.ensemble)
+    t_err, t_loss = errors(fit.ensemble, to_device(data.train[((tasks == task) & ~held).nonzero().squeeze(1)], device))
+    v_err, v_loss = errors(fit.ensemble, to_device(data.train[((tasks == task) & held).nonzero().squeeze(1)], device))
+    return t_err.cpu(), t_loss.cpu(), v_err.cpu(), v_loss.cpu()
+
+
+def choose(task: int, candidates: dict, select: str = "valid") -> dict:
+    """The restart with the smallest `selection_key` on `task` among every restart of every candidate.
+
+    candidates: ``{name: (fit, data)}`` of runs with the same seed (so the same held-out questions
+    of `task`). Returns ``{"test_error", "valid_error", "train_error", "chosen": name, "restart", "model"}``.
+    """
+    names, scores = list(candidates), [task_errors(*candidates[n], task) for n in candidates]
+    t_err, t_loss, v_err, v_loss = (torch.cat([s[i] for s in scores]) for i in range(4))
+    best = int(torch.argmin(selection_key(select, t_err, t_loss, v_err, v_loss)))
+    sizes = [len(s[0]) for s in scores]
+    which = next(i for i in range(len(names)) if best < sum(sizes[:i + 1]))
+    restart = best - sum(sizes[:which])
+    fit, data = candidates[names[which]]
+    model = fit.ensemble.member(restart)
+    return {"test_error": task_test_error(model, data, task), "valid_error": float(v_err[best]),
+            "train_error": float(t_err[best]), "chosen": names[which], "restart": restart, "model": model}
+
+
+def task_test_error(model: MemN2N, data: Data, task: int) -> float:
+    """`model`'s error rate on `task`'s test questions of `data`."""
+    test = data.test[(data.test_tasks == task).nonzero().squeeze(1)]
+    return float((predictions(model, test).cpu() != test.answers.cpu()).float().mean())
 
 
 def failed(errors: dict, threshold: float = 0.05) -> int:
