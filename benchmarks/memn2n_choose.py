@@ -23,40 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-import re
 import sys
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 from memlib.cli import parse_tasks  # noqa: E402
+from memlib.recipes.memn2n import choose_stored, stored_configurations  # noqa: E402
 
 # Sukhbaatar et al. 2015, Appendix A, Table 3 (test error %, bAbI 10k, per task)
 PAPER_10K = {
     "PE LS RN": [0.0, 0.3, 9.3, 0.0, 0.8, 0.0, 3.7, 0.8, 0.8, 2.4, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4, 40.7, 6.7, 66.5, 0.0],
     "PE LS LW RN*": [0.0, 0.3, 2.1, 0.0, 0.8, 0.1, 2.0, 0.9, 0.3, 0.0, 0.1, 0.0, 0.0, 0.1, 0.0, 51.8, 18.6, 5.3, 2.3, 0.0],
 }
-
-
-def configurations(runs: list, tasks: list) -> tuple[dict, list]:
-    """``{command without --tasks: {task: row}}`` of the configurations that ran every task, and the rest's names."""
-    groups = {}
-    for run in runs:
-        config = re.sub(r"\s--tasks\s+\S+", "", run["command"]).replace(" --json", "")
-        for task, row in run["output"]["tasks"].items():
-            groups.setdefault(config, {})[int(task)] = row  # the last run of a task counts
-    complete = {c: rows for c, rows in groups.items() if all(t in rows for t in tasks)}
-    return complete, [c for c in groups if c not in complete]
-
-
-def choose(configs: dict, tasks: list) -> dict:
-    """Per task: ``(index of the chosen configuration, its row)``, lowest validation error, then training error."""
-    names = list(configs)
-    out = {}
-    for t in tasks:
-        i = min(range(len(names)), key=lambda i: (configs[names[i]][t]["valid_error"],
-                                                  configs[names[i]][t]["train_error"], i))
-        out[t] = (i, configs[names[i]][t])
-    return out
 
 
 def summary(errors: list) -> tuple[float, int]:
@@ -67,10 +45,10 @@ def summary(errors: list) -> tuple[float, int]:
 def report(results: pathlib.Path, tasks: list) -> tuple[str, dict]:
     """The markdown table and the --json object."""
     stored = json.loads(results.read_text())
-    configs, left = configurations(stored["runs"], tasks)
+    configs, left = stored_configurations(stored["runs"], tasks)
     if len(configs) < 2:
         raise SystemExit(f"{results}: fewer than two configurations ran every task of {tasks}")
-    chosen = choose(configs, tasks)
+    chosen = choose_stored(configs, tasks)
     names = list(configs)
     lines = [f"Per task, the configuration of lowest validation error (then training error), from `{results}`.", ""]
     lines += [f"- config {chr(65 + i)}: `{name}`" for i, name in enumerate(names)]

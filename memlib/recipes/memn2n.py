@@ -63,6 +63,7 @@ comes back as the reference form `MemN2N`.
 from __future__ import annotations
 
 import math
+import re
 import time as _time
 import warnings
 from dataclasses import dataclass, field
@@ -496,6 +497,37 @@ def task_test_error(model: MemN2N, data: Data, task: int) -> float:
     """`model`'s error rate on `task`'s test questions of `data`."""
     test = data.test[(data.test_tasks == task).nonzero().squeeze(1)]
     return float((predictions(model, test).cpu() != test.answers.cpu()).float().mean())
+
+
+def stored_configurations(runs: list, tasks: list) -> tuple[dict, list]:
+    """Stored per-task runs (``[{"command", "output"}]`` of ``memlib memn2n train --json``) by configuration.
+
+    Returns ``{command without --tasks: {task: row}}`` of the configurations that ran every one of
+    `tasks` (the last run of a task counts), and the commands of the others.
+    """
+    groups = {}
+    for run in runs:
+        config = re.sub(r"\s--tasks\s+\S+", "", run["command"]).replace(" --json", "")
+        for task, row in run["output"]["tasks"].items():
+            groups.setdefault(config, {})[int(task)] = row  # the last run of a task counts
+    complete = {c: rows for c, rows in groups.items() if all(t in rows for t in tasks)}
+    return complete, [c for c in groups if c not in complete]
+
+
+def choose_stored(configs: dict, tasks: list) -> dict:
+    """`choose` on stored runs: per task ``(index of the configuration, its row)``.
+
+    Only each run's kept restart is stored, with its errors rounded: the lowest validation error,
+    ties to the lower training error, then to the configuration listed first. Fair when the runs
+    held out the same questions: the same data and seed, one task per run.
+    """
+    names = list(configs)
+    out = {}
+    for t in tasks:
+        i = min(range(len(names)), key=lambda i: (configs[names[i]][t]["valid_error"],
+                                                  configs[names[i]][t]["train_error"], i))
+        out[t] = (i, configs[names[i]][t])
+    return out
 
 
 def failed(errors: dict, threshold: float = 0.05) -> int:
