@@ -40,6 +40,8 @@ def test_joint_training(babi_folder, capsys):
     assert code == 0
     result = json.loads(out.strip().splitlines()[-1])
     assert set(result["tasks"]) == {"1", "2", "19"} and "joint" in result["model"]
+    for row in result["tasks"].values():  # per task, the kept restart on that task's share of each part
+        assert set(row) == {"test_error", "train_error", "valid_error"} and 0 <= row["valid_error"] <= 100
 
 
 def test_save_writes_a_checkpoint_with_its_command(babi_folder, tmp_path, capsys):

@@ -220,7 +220,8 @@ def _run(args, settings: dict, show: bool) -> tuple[dict, dict]:
     results, models = {}, {}
     if args.joint:
         fit, per_task, _ = run_joint(args.data, args.tasks, **settings)
-        results = {task: {"test_error": round(100 * err, 1)} for task, err in per_task.items()}
+        results = {task: {"test_error": round(100 * err, 1), "train_error": round(100 * fit.task_scores[task][0], 1),
+                          "valid_error": round(100 * fit.task_scores[task][1], 1)} for task, err in per_task.items()}
         models["joint"] = fit.model
         if show:
             print(f"joint model: training error {100 * fit.train_error[fit.best]:.1f} %, "

@@ -122,6 +122,7 @@ class Fit:
     valid_loss: list = field(default_factory=list)  # per restart, per question
     last_state: dict = field(default_factory=dict)  # the ensemble's weights after the last epoch
     valid_index: torch.Tensor = None  # which questions of ``data.train`` were held out (the rest trained)
+    task_scores: dict = field(default_factory=dict)  # joint: task → the kept restart's (train, valid) error
 
 
 def build_vocab(samples) -> tuple[Vocab, list[str]]:
@@ -413,12 +414,19 @@ def run_task(root, task: int, *, size: str = "1k", test_root=None, memory_size: 
 
 def run_joint(root, tasks, *, size: str = "1k", test_root=None, memory_size: int = 50, progress=None,
               device=None, **config):
-    """Train one model on all `tasks` together (shared vocabulary) → ``(fit, {task: test error}, (train, test))``."""
+    """Train one model on all `tasks` together (shared vocabulary) → ``(fit, {task: test error}, data)``.
+
+    ``fit.task_scores[task]`` holds the kept restart's ``(training error, validation error)`` on that
+    task's questions (its share of the training part and of the held-out 10 %).
+    """
     data = load_data(root, tasks, size, test_root, memory_size)
     model, fit = train({**(JOINT_10K if size == "10k" else JOINT), **config}, data, progress, device)
     wrong = (predictions(model, data.test) != data.test.answers.to(model_device(fit.ensemble))).cpu()
     per_task = {task: float(wrong[data.test_tasks == task].float().mean()) for task in tasks}
-    return fit, per_task, (data.train, data.test)
+    for task in tasks:
+        t_err, _, v_err, _ = task_errors(fit, data, task)
+        fit.task_scores[task] = (float(t_err[fit.best]), float(v_err[fit.best]))
+    return fit, per_task, data
 
 
 def run_chosen(root, tasks, variants: dict, *, size: str = "1k", test_root=None, memory_size: int = 50,
