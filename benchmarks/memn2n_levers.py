@@ -43,7 +43,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 import torch  # noqa: E402
 
 from memlib.cli import Parser, parse_tasks  # noqa: E402
-from memlib.recipes.memn2n import DEFAULTS, failed, mean, run_task, selection_key  # noqa: E402
+from memlib.recipes.memn2n import failed, mean, run_task, selection_key  # noqa: E402
 
 
 def rules(fit, test, n_valid: int, kept_error: float) -> dict:
@@ -91,7 +91,7 @@ def levers(data, tasks, restarts: int = 20, grad_noise: float = 0.0, seed: int =
         cpu = time.process_time()
         fit, summary, (train, test) = run_task(data, task, restarts=restarts, grad_noise=grad_noise,
                                                seed=seed, device="cpu", **config)
-        n_valid = int(round(len(train) * config.get("valid_fraction", DEFAULTS["valid_fraction"])))
+        n_valid = len(fit.valid_index)  # the questions `train` held out
         if n_valid < 1:
             raise ValueError(f"task {task}: no held-out questions ({len(train)} training questions)")
         errs, seen = rules(fit, test, n_valid, summary["test_error"])
