@@ -324,3 +324,18 @@ def test_choose_keeps_the_lowest_validation_error_among_every_restart_of_every_c
     assert kept["valid_error"] == pytest.approx(min(every)[0])
     assert runs[kept["chosen"]][0].valid_error[kept["restart"]] == pytest.approx(kept["valid_error"])
     assert kept["test_error"] == pytest.approx(evaluate(kept["model"], t)["error"])
+
+
+def test_holdout_last_holds_out_each_tasks_last_questions_as_the_authors_code():
+    from memlib.recipes.memn2n import split_index
+
+    tasks = torch.tensor([1] * 40 + [2] * 30)
+    kept, held = split_index(70, 0.1, torch.Generator().manual_seed(5), tasks, holdout="last")
+    assert held.tolist() == [36, 37, 38, 39, 67, 68, 69]  # the last 4 of task 1, the last 3 of task 2
+    assert kept.tolist() == list(range(36)) + list(range(40, 67))
+    s, vocab, answers, t = tiny()
+    big = encode(s * 10, vocab, answers, memory_size=4)
+    result = fit(big, vocab=vocab, answers=answers, restarts=2, epochs=1, seed=3, holdout="last")
+    assert result.valid_index.tolist() == [36, 37, 38, 39]
+    with pytest.raises(ValueError, match="holdout must be 'random' or 'last'"):
+        fit(big, vocab=vocab, answers=answers, holdout="stories")

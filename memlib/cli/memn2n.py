@@ -35,6 +35,9 @@ def register(subparsers) -> None:
                    help="keep the restart with the lowest training error (the paper) or validation error")
     p.add_argument("--keep", choices=("last", "best_valid"),
                    help="each restart's weights after the last epoch (the paper) or at its best validation epoch")
+    p.add_argument("--holdout", choices=("random", "last"),
+                   help="the 10 %% held out for validation: random questions (default) or each task's last ones, "
+                        "whole stories, as the authors' code")
     p.add_argument("--grad-noise", type=float, help="variance η of Gaussian gradient noise, η/(1+t)^0.55 (0: none)")
     p.add_argument("--relu", action="store_true", help="a ReLU on u after each hop (the paper's 10k model, App. A)")
     p.add_argument("--encoding", choices=("pe", "bow"), default="pe", help="position encoding or bag of words (pe)")
@@ -62,7 +65,8 @@ def register(subparsers) -> None:
 
 
 #: flags an --also configuration may not change: every configuration trains on the same data and split
-SHARED = ("--data", "--size", "--test-data", "--tasks", "--seed", "--also", "--save", "--json", "--device")
+SHARED = ("--data", "--size", "--test-data", "--tasks", "--seed", "--holdout", "--also", "--save", "--json",
+          "--device")
 
 
 def command(args, extras: bool = True) -> str:
@@ -80,6 +84,7 @@ def command(args, extras: bool = True) -> str:
                                  ("--dim", args.dim, None), ("--batch-size", args.batch_size, 32),
                                  ("--restarts", args.restarts, None), ("--select", args.select, None),
                                  ("--keep", args.keep, None), ("--grad-noise", args.grad_noise, None),
+                                 ("--holdout", args.holdout, None),
                                  ("--decay-every", args.decay_every, None)]
                                  + [("--also", also, None) for also in (args.also if extras else [])]
                                  + [("--save", args.save if extras else None, None)]):
@@ -204,6 +209,7 @@ def _settings(args) -> dict:
                     seed=args.seed, null_memories=args.null, device=args.device, size=args.size,
                     test_root=args.test_data)
     for key, value in (("restarts", args.restarts), ("select", args.select), ("keep", args.keep),
+                       ("holdout", args.holdout),
                        ("grad_noise", args.grad_noise), ("epochs", args.epochs), ("d", args.dim),
                        ("decay_every", args.decay_every)):
         if value is not None:

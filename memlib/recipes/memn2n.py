@@ -86,7 +86,7 @@ from memlib.train import model_device, to_device
 DEFAULTS = dict(hops=3, d=20, encoding="pe", pe_variant="matlab", temporal=True, tying="adjacent",
                 linear_start=True, random_noise=True, null_memories=True, restarts=20, epochs=100, batch_size=32,
                 lr=0.01, ls_lr=0.005, decay_every=25, clip=40.0, valid_fraction=0.1, ls_patience=5, ls_max_epochs=20,
-                seed=0, select="valid", keep="last", grad_noise=0.0, relu=False)
+                seed=0, select="valid", keep="last", grad_noise=0.0, relu=False, holdout="random")
 #: the paper's recipe, per-task (§4.2) and joint (§4.4, the authors' joint config)
 PER_TASK = dict(d=20, epochs=100, decay_every=25, ls_max_epochs=20)
 JOINT = dict(d=50, epochs=60, decay_every=15, ls_max_epochs=30)
@@ -235,7 +235,7 @@ def train(config: dict, data: Data, progress=None, device=None) -> tuple[MemN2N,
     torch.manual_seed(o["seed"])
     gen = torch.Generator(device=device).manual_seed(o["seed"])
     whole, E = to_device(data.train, device), o["restarts"]
-    kept, held = split_index(len(whole), o["valid_fraction"], gen, data.train_tasks)
+    kept, held = split_index(len(whole), o["valid_fraction"], gen, data.train_tasks, o["holdout"])
     part, valid = whole[kept.to(device)], whole[held.to(device)]
     n_valid = len(valid)
     with device:  # the weights are born on the device
@@ -258,7 +258,7 @@ def train(config: dict, data: Data, progress=None, device=None) -> tuple[MemN2N,
     return fit.model, fit
 
 
-def split_index(n: int, valid_fraction: float, gen, tasks=None) -> tuple[torch.Tensor, torch.Tensor]:
+def split_index(n: int, valid_fraction: float, gen, tasks=None, holdout: str = "random") -> tuple[torch.Tensor, torch.Tensor]:
     """The recipe's held-out split of `n` training questions: ``(trained on, held out)`` indices (CPU).
 
     A random ``valid_fraction`` of the questions (rounded), drawn by `gen`, is held out: `train`
@@ -267,7 +267,9 @@ def split_index(n: int, valid_fraction: float, gen, tasks=None) -> tuple[torch.T
     out its own fraction, drawn from `gen`'s state as it was on entry: exactly the questions that a
     one-task run with the same seed holds out, in the same order. A joint model and the per-task
     models of one seed are then judged on the same held-out questions (`choose`), which none of
-    them trained on.
+    them trained on. ``holdout="last"`` holds out the last questions of each task instead (in file
+    order), as the authors' code does (``config_babi.m``): whole stories, but for the one cut at the
+    boundary, so that no held-out question has a sibling from its story in training.
     """
     if tasks is None or len(tasks) != n:
         tasks = torch.zeros(n, dtype=torch.long, device="cpu")
@@ -275,8 +277,12 @@ def split_index(n: int, valid_fraction: float, gen, tasks=None) -> tuple[torch.T
     for task in tasks.unique(sorted=True):
         gen.set_state(state)  # each task draws as if it were alone
         index = (tasks == task).nonzero().squeeze(1)
-        perm = index[torch.randperm(len(index), generator=gen, device=gen.device).cpu()]
         n_valid = int(round(len(index) * valid_fraction))
+        if holdout == "last":
+            kept.append(index[:len(index) - n_valid])
+            held.append(index[len(index) - n_valid:])
+            continue
+        perm = index[torch.randperm(len(index), generator=gen, device=gen.device).cpu()]
         kept.append(perm[n_valid:])
         held.append(perm[:n_valid])
     return torch.cat(kept), torch.cat(held)
@@ -301,11 +307,13 @@ def selection_key(select: str, t_err, t_loss, v_err, v_loss) -> torch.Tensor:
 
 
 def check_choices(o: dict) -> None:
-    """Refuse an unknown `select` or `keep` with the choices."""
+    """Refuse an unknown `select`, `keep` or `holdout` with the choices."""
     if o["select"] not in ("train", "valid"):
         raise ValueError(f"select must be 'train' or 'valid', not {o['select']!r}")
     if o["keep"] not in ("last", "best_valid"):
         raise ValueError(f"keep must be 'last' or 'best_valid', not {o['keep']!r}")
+    if o["holdout"] not in ("random", "last"):
+        raise ValueError(f"holdout must be 'random' or 'last', not {o['holdout']!r}")
 
 
 def run_epochs(model: MemN2NEnsemble, part: Batch, valid: Batch, o: dict, gen, progress,
