@@ -1,6 +1,6 @@
 """Per task, the configuration the held-out questions choose, from stored per-task runs.
 
-    PYTHONPATH=. python benchmarks/memn2n_choose.py [--results data/results/memn2n_babi10k.json]
+    PYTHONPATH=. python benchmarks/memn2n_choose.py [--results data/results/memn2n_babi10k.json] [--results …]
         [--tasks 1-20] [--out FILE.md] [--json]
 
 `memlib memn2n train --also …` trains several configurations and keeps, per task, the restart of
@@ -42,10 +42,11 @@ def summary(errors: list) -> tuple[float, int]:
     return round(sum(errors) / len(errors), 2), sum(e > 5.0 for e in errors)
 
 
-def report(results: pathlib.Path, tasks: list) -> tuple[str, dict]:
-    """The markdown table and the --json object."""
-    stored = json.loads(results.read_text())
-    configs, left = stored_configurations(stored["runs"], tasks)
+def report(files: list, tasks: list) -> tuple[str, dict]:
+    """The markdown table and the --json object of the runs of every results file in `files`."""
+    runs = [run for f in files for run in json.loads(pathlib.Path(f).read_text())["runs"]]
+    results = ", ".join(str(f) for f in files)
+    configs, left = stored_configurations(runs, tasks)
     if len(configs) < 2:
         raise SystemExit(f"{results}: fewer than two configurations ran every task of {tasks}")
     chosen = choose_stored(configs, tasks)
@@ -78,12 +79,13 @@ def report(results: pathlib.Path, tasks: list) -> tuple[str, dict]:
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--results", type=pathlib.Path, default=pathlib.Path("data/results/memn2n_babi10k.json"))
+    p.add_argument("--results", type=pathlib.Path, action="append",
+                   help="a results file of stored runs; repeatable (default data/results/memn2n_babi10k.json)")
     p.add_argument("--tasks", type=parse_tasks, default=parse_tasks("1-20"))
     p.add_argument("--out", type=pathlib.Path, help="also write the table to this markdown file")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line")
     args = p.parse_args(argv)
-    text, out = report(args.results, args.tasks)
+    text, out = report(args.results or [pathlib.Path("data/results/memn2n_babi10k.json")], args.tasks)
     print(text)
     if args.out:
         made = "PYTHONPATH=. python benchmarks/memn2n_choose.py " + " ".join(argv if argv is not None else sys.argv[1:])

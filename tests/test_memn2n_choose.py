@@ -46,3 +46,12 @@ def test_fewer_than_two_complete_configurations_is_an_error(tmp_path):
     file.write_text(json.dumps({"runs": [run("", 1, 1.0, 1.0)]}))
     with pytest.raises(SystemExit, match="fewer than two configurations"):
         choose.main(["--results", str(file), "--tasks", "1"])
+
+
+def test_runs_of_several_results_files_compete(tmp_path, capsys):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps({"runs": [run("", 1, 9.0, 9.0)]}))
+    second.write_text(json.dumps({"runs": [run("--joint", 1, 2.0, 1.0)]}))
+    choose.main(["--results", str(first), "--results", str(second), "--tasks", "1", "--json"])
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["tasks"]["1"]["chosen"].endswith("--joint") and out["mean_error"] == 2.0
