@@ -56,9 +56,10 @@ def register(subparsers) -> None:
                    help="halve the learning rate every N epochs (default 25 per task, 15 joint; 5 with --size 10k)")
     p.add_argument("--batch-size", type=positive(int), default=32, help="batch size (default 32)")
     p.add_argument("--also", metavar="FLAGS", action="append", default=[],
-                   help="one more configuration, given as flags on top of this command's (e.g. --also '--joint "
-                        "--restarts 10', or --also=--joint for a single flag); repeatable. Every configuration trains, and each task keeps the restart "
-                        "with the lowest validation error among all of them (the same held-out questions)")
+                   help="one more configuration, given as flags on top of this command's (e.g. --also "
+                        "'--joint --restarts 10', or --also=--joint for a single flag); repeatable. Every "
+                        "configuration trains, and each task keeps the restart with the lowest validation error "
+                        "among all of them (the same held-out questions)")
     p.add_argument("--save", metavar="FILE", help="write the kept model(s) to one checkpoint (.pt) with the command")
     add_run_flags(p, train)
     p.set_defaults(parser=p)

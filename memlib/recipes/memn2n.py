@@ -470,12 +470,12 @@ def run_chosen(root, tasks, variants: dict, *, size: str = "1k", test_root=None,
             joint[name] = (train(settings, data, device=device)[1], data)
     results = {}
     for task in tasks:
-        candidates = {}
+        candidates, data = {}, None
         for name, config in variants.items():
             if name in joint:
                 candidates[name] = joint[name]
                 continue
-            data = load_data(root, [task], size, test_root, memory_size)
+            data = data or load_data(root, [task], size, test_root, memory_size)  # once for every per-task configuration
             settings = {**(PER_TASK_10K if size == "10k" else PER_TASK), **without(config, "joint")}
             candidates[name] = (train(settings, data, device=device)[1], data)
         results[task] = choose(task, candidates)
