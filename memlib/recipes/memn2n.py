@@ -136,7 +136,6 @@ class Fit:
     valid_loss: list = field(default_factory=list)  # per restart, per question
     last_state: dict = field(default_factory=dict)  # the ensemble's weights after the last epoch
     valid_index: torch.Tensor = None  # which questions of ``data.train`` were held out (the rest trained)
-    task_scores: dict = field(default_factory=dict)  # joint: task → the kept restart's (train, valid) error
 
 
 def build_vocab(samples) -> tuple[Vocab, list[str]]:
@@ -422,11 +421,18 @@ def train_epoch(model: MemN2NEnsemble, part: Batch, lr: torch.Tensor, o: dict, g
 
 # --- bAbI: per-task and joint, for the CLI and the benchmark -----------------------------------
 
+def schedule(size: str, joint: bool = False) -> dict:
+    """The recipe's schedule for `size` ("1k" or "10k") questions per task, per task or joint."""
+    if joint:
+        return JOINT_10K if size == "10k" else JOINT
+    return PER_TASK_10K if size == "10k" else PER_TASK
+
+
 def run_task(root, task: int, *, size: str = "1k", test_root=None, memory_size: int = 50, progress=None,
              device=None, **config):
     """Train on one task and return ``(fit, {"test_error", "train_error", ...}, (train, test))``."""
     data = load_data(root, [task], size, test_root, memory_size)
-    model, fit = train({**(PER_TASK_10K if size == "10k" else PER_TASK), **config}, data, progress, device)
+    model, fit = train({**schedule(size), **config}, data, progress, device)
     test_err, _ = errors(MemN2NEnsemble.stack([model]), to_device(data.test, model_device(fit.ensemble)))
     summary = {"test_error": float(test_err[0]), "train_error": fit.train_error[fit.best],
                "valid_error": fit.valid_error[fit.best], "best_restart": fit.best,
@@ -436,18 +442,11 @@ def run_task(root, task: int, *, size: str = "1k", test_root=None, memory_size: 
 
 def run_joint(root, tasks, *, size: str = "1k", test_root=None, memory_size: int = 50, progress=None,
               device=None, **config):
-    """Train one model on all `tasks` together (shared vocabulary) → ``(fit, {task: test error}, data)``.
-
-    ``fit.task_scores[task]`` holds the kept restart's ``(training error, validation error)`` on that
-    task's questions (its share of the training part and of the held-out 10 %).
-    """
+    """Train one model on all `tasks` together (shared vocabulary) → ``(fit, {task: test error}, data)``."""
     data = load_data(root, tasks, size, test_root, memory_size)
-    model, fit = train({**(JOINT_10K if size == "10k" else JOINT), **config}, data, progress, device)
+    model, fit = train({**schedule(size, joint=True), **config}, data, progress, device)
     wrong = (predictions(model, data.test) != data.test.answers.to(model_device(fit.ensemble))).cpu()
     per_task = {task: float(wrong[data.test_tasks == task].float().mean()) for task in tasks}
-    for task in tasks:
-        t_err, _, v_err, _ = task_errors(fit, data, task)
-        fit.task_scores[task] = (float(t_err[fit.best]), float(v_err[fit.best]))
     return fit, per_task, data
 
 
@@ -467,7 +466,7 @@ def run_chosen(root, tasks, variants: dict, *, size: str = "1k", test_root=None,
     for name, config in variants.items():
         if config.get("joint"):
             data = load_data(root, tasks, size, test_root, memory_size)
-            settings = {**(JOINT_10K if size == "10k" else JOINT), **without(config, "joint")}
+            settings = {**schedule(size, joint=True), **without(config, "joint")}
             joint[name] = (train(settings, data, device=device)[1], data)
     results = {}
     for task in tasks:
@@ -477,7 +476,7 @@ def run_chosen(root, tasks, variants: dict, *, size: str = "1k", test_root=None,
                 candidates[name] = joint[name]
                 continue
             data = data or load_data(root, [task], size, test_root, memory_size)  # once for every per-task configuration
-            settings = {**(PER_TASK_10K if size == "10k" else PER_TASK), **without(config, "joint")}
+            settings = {**schedule(size), **without(config, "joint")}
             candidates[name] = (train(settings, data, device=device)[1], data)
         results[task] = choose(task, candidates)
         results[task]["own"] = {name: task_test_error(fit.model, data, task) for name, (fit, data) in candidates.items()}
